@@ -1,0 +1,403 @@
+package toxi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
+)
+
+// EmbeddedOptions configures [NewEmbedded].
+type EmbeddedOptions struct {
+	// Logger receives debug lines for every call and warnings for abandoned
+	// ones; nil discards.
+	Logger *slog.Logger
+	// CallTimeout bounds every call; 0 means [DefaultCallTimeout] (2s).
+	CallTimeout time.Duration
+}
+
+// Embedded runs a Toxiproxy server in this process: proxies in-process, its
+// HTTP API served on its own 127.0.0.1:0 listener (so external tools and the
+// remote backend can talk to it too). Every control call, in-process or
+// through the HTTP API, goes through one owner token (see the package doc).
+type Embedded struct {
+	srv     *toxiproxy.ApiServer
+	http    *http.Server
+	url     string
+	log     *slog.Logger
+	timeout time.Duration
+
+	// token is the owner: whoever holds its single slot may touch the
+	// Toxiproxy state. A channel rather than a mutex so waiting honours ctx.
+	token  chan struct{}
+	closed atomic.Bool
+	served chan struct{} // closed when the HTTP server's Serve returns
+
+	closeMu  sync.Mutex
+	closeErr error
+	isClosed bool
+}
+
+var silenceZerolog sync.Once
+
+// NewEmbedded starts a Toxiproxy server in this process with its HTTP API on
+// 127.0.0.1:0. It also silences zerolog globally (Toxiproxy's toxics log
+// through zerolog's global logger).
+func NewEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Op: "start", Backend: "embedded", Err: err}
+	}
+	silenceZerolog.Do(func() {
+		zerolog.SetGlobalLevel(zerolog.Disabled)
+		zlog.Logger = zerolog.Nop()
+	})
+	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, &Error{Op: "start", Backend: "embedded", Err: err}
+	}
+	e := &Embedded{
+		srv:     srv,
+		url:     "http://" + ln.Addr().String(),
+		log:     orDiscard(opts.Logger),
+		timeout: callTimeout(opts.CallTimeout),
+		token:   make(chan struct{}, 1),
+		served:  make(chan struct{}),
+	}
+	router := srv.Routes()
+	// The last middleware added is the innermost: the token is taken inside
+	// Toxiproxy's own timeout handler, around the real handler only.
+	router.Use(e.serialize)
+	e.http = &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 15 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
+	}
+	go func() {
+		defer close(e.served)
+		if err := e.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			e.log.Warn("toxi: embedded api server stopped", "url", e.url, "err", err)
+		}
+	}()
+	e.log.Debug("toxi: embedded toxiproxy started", "url", e.url)
+	return e, nil
+}
+
+// serialize makes an HTTP API request hold the owner token while Toxiproxy
+// handles it.
+func (e *Embedded) serialize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case e.token <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-e.token }()
+		if e.closed.Load() {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"toxi: embedded server closed","status":503}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Server exposes the underlying *toxiproxy.ApiServer (for registering custom
+// toxics later). Touching its Collection or proxies directly bypasses the
+// owner token: do it only through [Embedded.Do].
+func (e *Embedded) Server() *toxiproxy.ApiServer { return e.srv }
+
+// Do runs fn while holding the owner token, bounded by ctx and the call
+// timeout, so that fn may touch the Toxiproxy state (e.Server()) without
+// racing the backend's calls or its HTTP API. op and proxy name the call in
+// errors. If the call times out, fn keeps running in the background and
+// still holds the token until it returns.
+func (e *Embedded) Do(ctx context.Context, op, proxy string, fn func(*toxiproxy.ApiServer) error) error {
+	return e.do(ctx, op, proxy, func() error { return fn(e.srv) })
+}
+
+// URL returns the HTTP API base URL ("http://127.0.0.1:PORT").
+func (e *Embedded) URL() string { return e.url }
+
+func (e *Embedded) wrap(op, proxy string, err error) error {
+	var ae *toxiproxy.ApiError
+	if errors.As(err, &ae) {
+		err = &apiError{Status: ae.StatusCode, Message: ae.Message}
+	}
+	return &Error{Op: op, Proxy: proxy, Backend: e.url, Err: err}
+}
+
+// do runs fn as the owner. See Do.
+func (e *Embedded) do(ctx context.Context, op, proxy string, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return e.wrap(op, proxy, err)
+	}
+	if e.closed.Load() {
+		return e.wrap(op, proxy, ErrClosed)
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	select {
+	case e.token <- struct{}{}:
+	case <-ctx.Done():
+		return e.wrap(op, proxy, ctx.Err())
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-e.token }()
+		if e.closed.Load() {
+			done <- ErrClosed
+			return
+		}
+		done <- fn()
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done: // finished at the same moment: report the truth
+		default:
+			e.log.Warn("toxi: call abandoned, it may still take effect",
+				"op", op, "proxy", proxy, "url", e.url, "err", ctx.Err())
+			return e.wrap(op, proxy, ctx.Err())
+		}
+	}
+	if err != nil {
+		e.log.Debug("toxi: call failed", "op", op, "proxy", proxy, "err", err)
+		return e.wrap(op, proxy, err)
+	}
+	e.log.Debug("toxi: call", "op", op, "proxy", proxy, "took", time.Since(start))
+	return nil
+}
+
+// CreateProxy creates and starts a proxy named name on 127.0.0.1:0
+// forwarding to upstream; returns its listen address.
+func (e *Embedded) CreateProxy(ctx context.Context, name, upstream string) (string, error) {
+	if name == "" || upstream == "" {
+		return "", e.wrap("create", name, errors.New("proxy name and upstream must not be empty"))
+	}
+	var listen string
+	err := e.do(ctx, "create", name, func() error {
+		p := toxiproxy.NewProxy(e.srv, name, "127.0.0.1:0", upstream)
+		if err := e.srv.Collection.Add(p, true); err != nil {
+			return err
+		}
+		// Start has returned (it waits for the listener), so Listen holds
+		// the resolved address; we hold the token, so nothing writes it.
+		listen = p.Listen
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return listen, nil
+}
+
+// Disable stops the proxy: new dials are refused and its connections closed.
+func (e *Embedded) Disable(ctx context.Context, name string) error {
+	return e.do(ctx, "disable", name, func() error {
+		p, err := e.srv.Collection.Get(name)
+		if err != nil {
+			return err
+		}
+		p.Stop()
+		return nil
+	})
+}
+
+// Enable restarts the proxy on the port it had.
+func (e *Embedded) Enable(ctx context.Context, name string) error {
+	return e.do(ctx, "enable", name, func() error {
+		p, err := e.srv.Collection.Get(name)
+		if err != nil {
+			return err
+		}
+		// Start re-listens on p.Listen, which the first start resolved to
+		// 127.0.0.1:PORT, so the port stays the same.
+		if err := p.Start(); err != nil && !errors.Is(err, toxiproxy.ErrProxyAlreadyStarted) {
+			return err
+		}
+		return nil
+	})
+}
+
+// Remove stops the proxy and forgets it.
+func (e *Embedded) Remove(ctx context.Context, name string) error {
+	return e.do(ctx, "remove", name, func() error {
+		return e.srv.Collection.Remove(name)
+	})
+}
+
+// AddToxic adds t to proxy with toxicity 1.
+func (e *Embedded) AddToxic(ctx context.Context, proxy string, t Toxic) error {
+	if err := t.validate(); err != nil {
+		return e.wrap("add-toxic", toxicName(proxy, t.Name), err)
+	}
+	body, err := json.Marshal(t.wire())
+	if err != nil {
+		return e.wrap("add-toxic", toxicName(proxy, t.Name), err)
+	}
+	return e.do(ctx, "add-toxic", toxicName(proxy, t.Name), func() error {
+		p, err := e.srv.Collection.Get(proxy)
+		if err != nil {
+			return err
+		}
+		_, err = p.Toxics.AddToxicJson(bytes.NewReader(body))
+		return err
+	})
+}
+
+// RemoveToxic removes the toxic named toxic from proxy.
+func (e *Embedded) RemoveToxic(ctx context.Context, proxy, toxic string) error {
+	return e.do(ctx, "remove-toxic", toxicName(proxy, toxic), func() error {
+		p, err := e.srv.Collection.Get(proxy)
+		if err != nil {
+			return err
+		}
+		// The context only carries Toxiproxy's logger; the call must not be
+		// cut short half-way, so it does not get ours.
+		return p.Toxics.RemoveToxic(context.Background(), toxic)
+	})
+}
+
+// Proxies lists every proxy, sorted by name, including proxies created
+// through the HTTP API.
+func (e *Embedded) Proxies(ctx context.Context) ([]ProxyInfo, error) {
+	var out []ProxyInfo
+	err := e.do(ctx, "proxies", "", func() error {
+		var err error
+		out, err = e.snapshot()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// snapshot reads the collection; the caller holds the token.
+func (e *Embedded) snapshot() ([]ProxyInfo, error) {
+	ps := e.srv.Collection.Proxies()
+	out := make([]ProxyInfo, 0, len(ps))
+	for _, p := range ps {
+		info := ProxyInfo{Name: p.Name, Listen: p.Listen, Upstream: p.Upstream, Enabled: p.Enabled}
+		for _, w := range p.Toxics.GetToxicArray() {
+			raw, err := json.Marshal(w)
+			if err != nil {
+				return nil, fmt.Errorf("encode toxic of %s: %w", p.Name, err)
+			}
+			var tj toxicJSON
+			if err := json.Unmarshal(raw, &tj); err != nil {
+				return nil, fmt.Errorf("decode toxic of %s: %w", p.Name, err)
+			}
+			info.Toxics = append(info.Toxics, Toxic{Name: tj.Name, Type: tj.Type, Stream: tj.Stream, Attributes: tj.Attributes})
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// RemovePrefix removes every proxy whose name starts with prefix, in one
+// owner call; returns the names removed, sorted.
+func (e *Embedded) RemovePrefix(ctx context.Context, prefix string) ([]string, error) {
+	if prefix == "" {
+		return nil, e.wrap("remove-prefix", "", errors.New("empty prefix would remove every proxy"))
+	}
+	var removed []string
+	err := e.do(ctx, "remove-prefix", prefix+"*", func() error {
+		var errs []error
+		for name := range e.srv.Collection.Proxies() {
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			if err := e.srv.Collection.Remove(name); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				continue
+			}
+			removed = append(removed, name)
+		}
+		sort.Strings(removed)
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		// On a timeout the owner goroutine may still be appending.
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return removed, err
+	}
+	return removed, nil
+}
+
+// Close clears all proxies (closing their connections) and stops the HTTP
+// API server. It is bounded by ctx and the call timeout; if the owner token
+// cannot be had in time, the proxies are cleared in the background as soon
+// as it frees. Calling Close again returns the first result.
+func (e *Embedded) Close(ctx context.Context) error {
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	if e.isClosed {
+		return e.closeErr
+	}
+	e.isClosed = true
+	e.closeErr = e.close(ctx)
+	return e.closeErr
+}
+
+func (e *Embedded) close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	var errs []error
+
+	e.closed.Store(true) // no new call starts; calls in flight finish first
+	cleared := make(chan struct{})
+	go func() {
+		defer close(cleared)
+		e.token <- struct{}{}
+		defer func() { <-e.token }()
+		_ = e.srv.Collection.Clear() // always nil in v2.12.0
+	}()
+	select {
+	case <-cleared:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("clear proxies: %w", ctx.Err()))
+	}
+
+	if err := e.http.Shutdown(ctx); err != nil {
+		_ = e.http.Close()
+		errs = append(errs, fmt.Errorf("stop api server: %w", err))
+	}
+	select {
+	case <-e.served:
+	case <-ctx.Done():
+	}
+	if err := errors.Join(errs...); err != nil {
+		return e.wrap("close", "", err)
+	}
+	e.log.Debug("toxi: embedded toxiproxy stopped", "url", e.url)
+	return nil
+}
+
+var _ Backend = (*Embedded)(nil)

@@ -1,0 +1,264 @@
+package toxi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	toxiproxy "github.com/Shopify/toxiproxy/v2"
+)
+
+func TestNewRemoteClosedPort(t *testing.T) {
+	url := "http://" + closedPort(t)
+	_, err := NewRemote(testCtx(t), url, RemoteOptions{CallTimeout: failAfter})
+	if err == nil {
+		t.Fatal("NewRemote on a closed port succeeded")
+	}
+	if !strings.HasPrefix(err.Error(), "toxi: ping on "+url+": ") {
+		t.Fatalf("error %q does not name the url", err)
+	}
+	// Refused, not timed out: it failed fast.
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("error %v, want ECONNREFUSED", err)
+	}
+}
+
+func TestNewRemoteHungServer(t *testing.T) {
+	// A server that accepts TCP but never answers HTTP.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		_ = ln.Close()
+		wg.Wait()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+
+	url := "http://" + ln.Addr().String()
+	_, err = NewRemote(testCtx(t), url, RemoteOptions{CallTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("NewRemote on a hung server: %v, want deadline exceeded", err)
+	}
+	if want := "toxi: ping on " + url + ": context deadline exceeded"; err.Error() != want {
+		t.Fatalf("error %q, want %q", err, want)
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8474":  "http://127.0.0.1:8474",
+		"http://127.0.0.1:8474/": "http://127.0.0.1:8474",
+		"127.0.0.1:8474":         "http://127.0.0.1:8474",
+		" localhost:8474 ":       "http://localhost:8474",
+	} {
+		if got, err := normalizeURL(in); err != nil || got != want {
+			t.Errorf("normalizeURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "ftp://x:1", "http://"} {
+		if got, err := normalizeURL(in); err == nil {
+			t.Errorf("normalizeURL(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+// TestEmbeddedCallTimeout holds the owner token so that a call cannot get
+// it, as when an earlier call is stuck inside Toxiproxy.
+func TestEmbeddedCallTimeout(t *testing.T) {
+	e := newEmbedded(t, EmbeddedOptions{CallTimeout: 50 * time.Millisecond})
+	e.token <- struct{}{}
+	err := e.Disable(testCtx(t), "mtastorm-A-B")
+	<-e.token
+	want := "toxi: disable mtastorm-A-B on " + e.URL() + ": context deadline exceeded"
+	if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+
+	// A call that gets the token but is stuck is abandoned at the timeout
+	// and keeps the token until it returns.
+	release := make(chan struct{})
+	err = e.Do(testCtx(t), "stuck", "p", func(*toxiproxy.ApiServer) error { <-release; return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("stuck call: %v, want deadline exceeded", err)
+	}
+	if _, err := e.Proxies(testCtx(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("call behind a stuck one: %v, want deadline exceeded", err)
+	}
+	close(release)
+	if _, err := e.Proxies(testCtx(t)); err != nil {
+		t.Fatalf("after the stuck call returned: %v", err)
+	}
+}
+
+// TestEmbeddedHTTPAndInProcess drives the same proxy through the HTTP API
+// (GET /proxies, and a Remote's enable/disable) and in-process at once; with
+// -race this fails unless the two paths are serialised.
+func TestEmbeddedHTTPAndInProcess(t *testing.T) {
+	ctx := testCtx(t)
+	echo := startEcho(t)
+	e := newEmbedded(t, EmbeddedOptions{CallTimeout: failAfter})
+	r, err := NewRemote(ctx, e.URL(), RemoteOptions{CallTimeout: failAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	const n = 40
+	names := []string{ProxyPrefix + "A-B", ProxyPrefix + "B-A"}
+	for _, name := range names {
+		mustCreate(t, e, name, echo.Addr())
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: failAfter}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	wg.Add(3)
+	go func() { // raw HTTP reader
+		defer wg.Done()
+		for range n {
+			resp, err := hc.Get(e.URL() + "/proxies")
+			if err != nil {
+				errs <- err
+				return
+			}
+			_ = resp.Body.Close()
+		}
+	}()
+	go func() { // in-process toggler
+		defer wg.Done()
+		for range n {
+			if err := e.Disable(ctx, names[0]); err != nil {
+				errs <- err
+			}
+			if err := e.Enable(ctx, names[0]); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	go func() { // HTTP toggler and reader
+		defer wg.Done()
+		for i := range n {
+			if err := r.Disable(ctx, names[1]); err != nil {
+				errs <- err
+			}
+			if err := r.Enable(ctx, names[1]); err != nil {
+				errs <- err
+			}
+			if _, err := r.Proxies(ctx); err != nil {
+				errs <- err
+			}
+			if err := r.AddToxic(ctx, names[0], Toxic{Name: fmt.Sprint("t", i), Type: "latency", Stream: "upstream"}); err != nil {
+				errs <- err
+			}
+			if _, err := e.Proxies(ctx); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, name := range names {
+		if p, _ := proxyInfo(t, e, name); !p.Enabled {
+			t.Fatalf("%s ended disabled", name)
+		}
+	}
+}
+
+func TestEmbeddedCloseStopsEverything(t *testing.T) {
+	ctx := testCtx(t)
+	echo := startEcho(t)
+	e, err := NewEmbedded(ctx, EmbeddedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := mustCreate(t, e, ProxyPrefix+"A-B", echo.Addr())
+	c := dial(t, listen)
+	c.roundTrip(t, "x")
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.waitClosed(t)
+	assertRefused(t, listen)
+	assertRefused(t, strings.TrimPrefix(e.URL(), "http://"))
+	if _, err := e.CreateProxy(ctx, ProxyPrefix+"C-D", echo.Addr()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("create after close: %v, want ErrClosed", err)
+	}
+}
+
+// TestEnabledProxyDeadUpstream records a Toxiproxy fact: an enabled proxy
+// whose upstream is down accepts the dial and then closes it, it does not
+// refuse.
+func TestEnabledProxyDeadUpstream(t *testing.T) {
+	e := newEmbedded(t, EmbeddedOptions{})
+	listen := mustCreate(t, e, ProxyPrefix+"A-B", closedPort(t))
+	dial(t, listen).waitClosed(t)
+}
+
+func TestOpen(t *testing.T) {
+	ctx := testCtx(t)
+	t.Setenv(EnvURL, "")
+	b, err := Open(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, ok := b.(*Embedded)
+	if !ok {
+		t.Fatalf("Open without a url = %T, want *Embedded", b)
+	}
+	defer e.Close(ctx)
+
+	b, err = Open(ctx, e.URL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := b.(*Remote); !ok || r.URL() != e.URL() {
+		t.Fatalf("Open(url) = %T %s, want *Remote at %s", b, b.URL(), e.URL())
+	}
+	_ = b.Close(ctx)
+
+	t.Setenv(EnvURL, e.URL())
+	b, err = Open(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := b.(*Remote); !ok || r.URL() != e.URL() {
+		t.Fatalf("Open with %s set = %T, want *Remote", EnvURL, b)
+	}
+	_ = b.Close(ctx)
+
+	dead := "http://" + closedPort(t)
+	t.Setenv(EnvURL, dead)
+	if _, err := Open(ctx, "", nil); err == nil || !strings.Contains(err.Error(), dead) {
+		t.Fatalf("Open with a dead %s: %v, want an error naming it", EnvURL, err)
+	}
+}

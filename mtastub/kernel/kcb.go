@@ -1,0 +1,222 @@
+package kernel
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/store"
+	"github.com/mtastorm/mtastorm/mtastub/wire"
+)
+
+// State is a KCB state (DESIGN.md section 3).
+type State int
+
+// The KCB states.
+const (
+	Idle State = iota
+	TConPending
+	OpenPending
+	Associated
+	Releasing
+	Aborting
+	TDiscPending
+)
+
+var stateNames = [...]string{"Idle", "TConPending", "OpenPending", "Associated", "Releasing", "Aborting", "TDiscPending"}
+
+// String returns the state's name.
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Role tells which side opened a KCB's association.
+type Role int
+
+// The roles.
+const (
+	NoRole Role = iota
+	Initiator
+	Responder
+)
+
+// String returns "initiator", "responder" or "".
+func (r Role) String() string {
+	switch r {
+	case Initiator:
+		return "initiator"
+	case Responder:
+		return "responder"
+	}
+	return ""
+}
+
+type timerKind int
+
+const (
+	tOpen timerKind = iota
+	tTransfer
+	tLifetime
+	tDisconnect
+	nTimers
+)
+
+// kcb is one kernel control block; only the kernel goroutine touches it.
+type kcb struct {
+	idx   int
+	state State
+	role  Role
+	gen   uint64
+	since time.Time
+
+	path    *path
+	dialing bool
+	stale   []*path // sp0: paths left attached after an error abort
+
+	peer        string
+	entity      string
+	callingTSAP string
+	assoc       int
+	leaked      bool
+
+	conn     *connector
+	inflight []*outMsg
+	window   int
+	frameMax int
+	nextSeq  uint32
+	reasm    *wire.Reassembler
+
+	timers [nTimers]*time.Timer
+	tseq   [nTimers]uint64
+}
+
+func (b *kcb) stopTimer(t timerKind) {
+	if b.timers[t] != nil {
+		b.timers[t].Stop()
+		b.timers[t] = nil
+	}
+	b.tseq[t]++
+}
+
+func (b *kcb) stopTimers() {
+	for t := range nTimers {
+		b.stopTimer(t)
+	}
+}
+
+// live reports whether the KCB has a socket or a dial in progress.
+func (b *kcb) live() bool { return b.path != nil || b.dialing }
+
+// connector is the outbound side toward one peer: its queue and retry state.
+type connector struct {
+	peer    string
+	queue   []*outMsg // waiting, oldest first; in-flight messages live on the KCB
+	kcb     int       // the KCB of the current association, -1 if none
+	retry   *time.Timer
+	rseq    uint64
+	waiting bool // a retry is scheduled
+	connSeq int
+}
+
+type outMsg struct {
+	store.Message
+	sent int
+}
+
+type evKind int
+
+const (
+	evCall evKind = iota
+	evAccept
+	evDialed
+	evUnit
+	evBad
+	evClosed
+	evReasm
+	evTimer
+	evRetry
+)
+
+// event is what goroutines post to the kernel goroutine.
+type event struct {
+	kind  evKind
+	kcb   int
+	gen   uint64
+	path  *path
+	conn  net.Conn
+	unit  wire.Unit
+	err   error
+	timer timerKind
+	seq   uint64
+	peer  string
+	fn    func()
+}
+
+// setTimer (re)arms timer t of b; expiry posts evTimer tagged with its sequence.
+func (k *Kernel) setTimer(b *kcb, t timerKind, d time.Duration) {
+	b.stopTimer(t)
+	seq, idx := b.tseq[t], b.idx
+	b.timers[t] = time.AfterFunc(d, func() {
+		k.post(event{kind: evTimer, kcb: idx, timer: t, seq: seq})
+	})
+}
+
+// allocIdle returns the lowest Idle KCB index (never 0), or -1.
+func (k *Kernel) allocIdle() int {
+	for _, b := range k.kcbs[1:] {
+		if b.state == Idle { // in sp0 an Idle KCB may still have stale paths attached
+			return b.idx
+		}
+	}
+	return -1
+}
+
+// claim prepares an Idle KCB for a new association.
+func (k *Kernel) claim(b *kcb, role Role, state State) {
+	b.gen++
+	b.role, b.state, b.since = role, state, time.Now()
+	k.nextAssoc++
+	b.assoc = k.nextAssoc
+	b.window, b.frameMax, b.nextSeq = k.cfg.Window, k.cfg.FrameMax, 1
+	b.reasm = wire.NewReassembler(16 << 20)
+}
+
+// toIdle returns b to the pool: timers stopped, generation bumped, entity cleared.
+func (k *Kernel) toIdle(b *kcb) {
+	b.stopTimers()
+	b.gen++
+	b.state, b.role, b.since = Idle, NoRole, time.Now()
+	b.path, b.dialing = nil, false
+	b.peer, b.entity, b.callingTSAP, b.assoc, b.leaked = "", "", "", 0, false
+	if b.conn != nil && b.conn.kcb == b.idx {
+		b.conn.kcb = -1
+	}
+	b.conn, b.inflight = nil, nil
+	if b.reasm != nil {
+		b.reasm.Reset()
+	}
+	if cancel := k.dialCancel[b.idx]; cancel != nil {
+		cancel()
+		delete(k.dialCancel, b.idx)
+	}
+}
+
+// dial starts a transport connection for b in the background.
+func (k *Kernel) dial(b *kcb, addr string) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.Timers.Open)
+	k.dialCancel[b.idx] = cancel
+	idx, gen := b.idx, b.gen
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		conn, err := k.cfg.Dial(ctx, addr)
+		cancel()
+		if !k.post(event{kind: evDialed, kcb: idx, gen: gen, conn: conn, err: err}) && conn != nil {
+			_ = conn.Close()
+		}
+	}()
+}

@@ -1,0 +1,457 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/store"
+	"github.com/mtastorm/mtastorm/mtastub/wire"
+)
+
+// Mode selects the build of the MTA kernel.
+type Mode string
+
+const (
+	// SP2 is Exchange 4.0 with Service Pack 2: the fixed build.
+	SP2 Mode = "sp2"
+	// SP0 is Exchange 4.0 before SP2: the build with the Q152877 defect.
+	SP0 Mode = "sp0"
+)
+
+// Timers are the kernel's protocol timers (scenario key `timers:`).
+type Timers struct {
+	// Open bounds each open state (TConPending, OpenPending) of an association.
+	Open time.Duration
+	// OpenInterval is the wait between a failed open and the next attempt.
+	OpenInterval time.Duration
+	// Transfer bounds the wait for an ACK, plus in-flight bytes at FloorRate.
+	Transfer time.Duration
+	// Reassembly bounds the time from the first byte of a frame to its last.
+	Reassembly time.Duration
+	// Lifetime is how long an initiator keeps an idle association open.
+	Lifetime time.Duration
+	// Disconnect bounds TDiscPending, and in sp0 how long a stale path stays attached.
+	Disconnect time.Duration
+}
+
+// DefaultTimers returns the test-scale defaults of DESIGN.md section 3.
+func DefaultTimers() Timers {
+	return Timers{
+		Open:         300 * time.Millisecond,
+		OpenInterval: 100 * time.Millisecond,
+		Transfer:     500 * time.Millisecond,
+		Reassembly:   300 * time.Millisecond,
+		Lifetime:     time.Second,
+		Disconnect:   200 * time.Millisecond,
+	}
+}
+
+// FloorRate is the slowest link, in bytes per second, the transfer timer allows for.
+const FloorRate = 256 << 10
+
+// Config configures a Kernel. The zero value of every field but Name,
+// Listener and Dial is valid and takes the documented default.
+type Config struct {
+	// Name is the MTA's name, its CN and its transport selector.
+	Name string
+	// Org and Site build the MTA's DN (default ORG, SITE).
+	Org, Site string
+	// Mode is the build (default sp2).
+	Mode Mode
+	// KCBs is the pool size including the listener's index 0 (default 8, min 2).
+	KCBs int
+	// Window is the most unacknowledged messages per association (default 4).
+	Window int
+	// Timers default to DefaultTimers; a zero field takes its default.
+	Timers Timers
+	// LeakProbability is the chance that an sp0 open error in state 2 leaks
+	// the KCB; nil means 1.0.
+	LeakProbability *float64
+	// Seed seeds the kernel's random choices (with the MTA name mixed in).
+	Seed int64
+	// ExtendedEvents turns on the companion events (9156, 9215, ...).
+	ExtendedEvents bool
+	// FrameMax is the largest frame offered in CR (default 8192).
+	FrameMax int
+	// Listener accepts inbound associations; the kernel closes it on Stop.
+	Listener net.Listener
+	// Dial opens a transport connection to a peer address.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
+	// Peers maps a peer MTA name to the address its connector dials.
+	Peers map[string]string
+	// PeerDNs optionally gives a peer's DN; the default is built from Org and Site.
+	PeerDNs map[string]string
+	// Events receives the MTA's event records (required).
+	Events *eventlog.Log
+	// Store holds the outbound queue and the received ids (default: in memory).
+	Store store.Store
+	// Deliver is called, on the kernel goroutine, for each message delivered
+	// to the local user for the first time; it must not block.
+	Deliver func(Delivery)
+	// Logger receives debug logs of state transitions (default: discard).
+	Logger *slog.Logger
+}
+
+// Delivery is one message handed to the local user.
+type Delivery struct {
+	ID   string    `json:"id"`
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	Size int       `json:"size"`
+	At   time.Time `json:"time"`
+	// Assoc is the association it arrived on; KCB the control block.
+	Assoc int `json:"assoc"`
+	KCB   int `json:"kcb"`
+}
+
+// Kernel is a running MTA kernel: a KCB pool owned by one goroutine.
+type Kernel struct {
+	cfg    Config
+	log    *slog.Logger
+	dn     string
+	rng    *rand.Rand
+	evc    chan event
+	calls  chan func()
+	done   chan struct{}
+	stopMu sync.Mutex
+	stoppd bool
+	wg     sync.WaitGroup // every goroutine the kernel started
+	owner  sync.WaitGroup
+
+	// owned by the kernel goroutine:
+	kcbs       []*kcb
+	connectors map[string]*connector
+	nextAssoc  int
+	counters   Counters
+	dialCancel map[int]context.CancelFunc
+}
+
+// Counters are an MTA's running totals.
+type Counters struct {
+	Submitted  int `json:"submitted"`
+	Acked      int `json:"acked"`
+	Delivered  int `json:"delivered"`
+	Duplicates int `json:"duplicates"`
+	Resent     int `json:"resent"`
+	Refused    int `json:"refused"`
+}
+
+// ErrStopped is returned by calls on a stopped kernel.
+var ErrStopped = errors.New("kernel: stopped")
+
+// Start validates cfg, loads the outbound queues from the store and starts
+// the kernel goroutine and the listener.
+func Start(cfg Config) (*Kernel, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte(cfg.Name))
+	k := &Kernel{
+		cfg:        cfg,
+		log:        cfg.Logger.With("mta", cfg.Name),
+		dn:         eventlog.DN(cfg.Org, cfg.Site, cfg.Name),
+		rng:        rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64())),
+		evc:        make(chan event, 256),
+		calls:      make(chan func()),
+		done:       make(chan struct{}),
+		connectors: map[string]*connector{},
+		dialCancel: map[int]context.CancelFunc{},
+	}
+	k.kcbs = make([]*kcb, cfg.KCBs)
+	for i := range k.kcbs {
+		k.kcbs[i] = &kcb{idx: i}
+	}
+	peers, err := cfg.Store.Peers()
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %s: load queues: %w", cfg.Name, err)
+	}
+	for _, p := range peers {
+		msgs, err := cfg.Store.Queued(p)
+		if err != nil {
+			return nil, fmt.Errorf("kernel: %s: load queue for %s: %w", cfg.Name, p, err)
+		}
+		c := k.connector(p)
+		for i := range msgs {
+			c.queue = append(c.queue, &outMsg{Message: msgs[i]})
+		}
+	}
+	k.owner.Add(1)
+	go k.run()
+	k.wg.Add(1)
+	go k.acceptLoop()
+	if k.cfg.ExtendedEvents {
+		build := "993.6"
+		if cfg.Mode == SP0 {
+			build = "838.10"
+		}
+		k.post(event{kind: evCall, fn: func() { k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build}) }})
+	}
+	k.post(event{kind: evCall, fn: func() {
+		for _, c := range k.connectors {
+			k.kick(c)
+		}
+	}})
+	return k, nil
+}
+
+func (cfg *Config) normalize() error {
+	if cfg.Name == "" {
+		return errors.New("kernel: config: name is empty")
+	}
+	if cfg.Listener == nil || cfg.Dial == nil {
+		return fmt.Errorf("kernel: %s: config: Listener and Dial are required", cfg.Name)
+	}
+	if cfg.Events == nil {
+		return fmt.Errorf("kernel: %s: config: Events is required", cfg.Name)
+	}
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = SP2
+	case SP0, SP2:
+	default:
+		return fmt.Errorf("kernel: %s: config: mode %q (want sp0 or sp2)", cfg.Name, cfg.Mode)
+	}
+	if cfg.KCBs == 0 {
+		cfg.KCBs = 8
+	}
+	if cfg.KCBs < 2 {
+		return fmt.Errorf("kernel: %s: config: kcbs %d (want at least 2: index 0 is the listener)", cfg.Name, cfg.KCBs)
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = 4
+	}
+	if cfg.Window > 255 {
+		cfg.Window = 255
+	}
+	d := DefaultTimers()
+	t := &cfg.Timers
+	for _, p := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&t.Open, d.Open}, {&t.OpenInterval, d.OpenInterval}, {&t.Transfer, d.Transfer},
+		{&t.Reassembly, d.Reassembly}, {&t.Lifetime, d.Lifetime}, {&t.Disconnect, d.Disconnect}} {
+		if *p.v <= 0 {
+			*p.v = p.def
+		}
+	}
+	if cfg.LeakProbability != nil && (*cfg.LeakProbability < 0 || *cfg.LeakProbability > 1) {
+		return fmt.Errorf("kernel: %s: config: leak_probability %v (want 0..1)", cfg.Name, *cfg.LeakProbability)
+	}
+	if cfg.FrameMax == 0 {
+		cfg.FrameMax = 1 << wire.DefaultTPDUSizeLog2
+	}
+	if cfg.FrameMax < 128 || cfg.FrameMax > wire.MaxFrame {
+		return fmt.Errorf("kernel: %s: config: frame max %d (want 128..%d)", cfg.Name, cfg.FrameMax, wire.MaxFrame)
+	}
+	if cfg.Store == nil {
+		cfg.Store = store.NewMemory()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// DN returns the MTA's distinguished name.
+func (k *Kernel) DN() string { return k.dn }
+
+// Mode returns the kernel's build.
+func (k *Kernel) Mode() Mode { return k.cfg.Mode }
+
+// post hands an event to the kernel goroutine; it gives up once the kernel stopped.
+func (k *Kernel) post(e event) bool {
+	select {
+	case k.evc <- e:
+		return true
+	case <-k.done:
+		return false
+	}
+}
+
+// do runs fn on the kernel goroutine and waits for it.
+func (k *Kernel) do(ctx context.Context, fn func()) error {
+	finished := make(chan struct{})
+	wrapped := func() { fn(); close(finished) }
+	select {
+	case k.calls <- wrapped:
+	case <-k.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return fmt.Errorf("kernel: %s: %w", k.cfg.Name, ctx.Err())
+	}
+	select {
+	case <-finished:
+		return nil
+	case <-k.done:
+		return ErrStopped
+	}
+}
+
+// Submit accepts a message for transfer to its To peer. The message is
+// stored before Submit returns.
+func (k *Kernel) Submit(ctx context.Context, m store.Message) error {
+	if m.ID == "" || m.To == "" {
+		return fmt.Errorf("kernel: %s: submit: message id and to are required", k.cfg.Name)
+	}
+	if m.From == "" {
+		m.From = k.cfg.Name
+	}
+	if m.Submitted.IsZero() {
+		m.Submitted = time.Now()
+	}
+	var err error
+	if derr := k.do(ctx, func() {
+		if _, ok := k.cfg.Peers[m.To]; !ok {
+			err = fmt.Errorf("kernel: %s: submit %s: no route to peer %q", k.cfg.Name, m.ID, m.To)
+			return
+		}
+		if err = k.cfg.Store.Enqueue(m); err != nil {
+			err = fmt.Errorf("kernel: %s: submit %s: %w", k.cfg.Name, m.ID, err)
+			return
+		}
+		c := k.connector(m.To)
+		c.queue = append(c.queue, &outMsg{Message: m})
+		k.counters.Submitted++
+		k.kick(c)
+	}); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// SetPeer changes the address the connector for peer dials; the next
+// association uses it.
+func (k *Kernel) SetPeer(ctx context.Context, peer, addr string) error {
+	return k.do(ctx, func() {
+		peers := make(map[string]string, len(k.cfg.Peers)+1)
+		for n, a := range k.cfg.Peers {
+			peers[n] = a
+		}
+		peers[peer] = addr
+		k.cfg.Peers = peers
+		if c := k.connectors[peer]; c != nil {
+			k.kick(c)
+		}
+	})
+}
+
+// Stop closes the listener and every connection, cancels every timer and
+// waits for every goroutine the kernel started. Stored state is kept.
+func (k *Kernel) Stop(ctx context.Context) error {
+	k.stopMu.Lock()
+	if k.stoppd {
+		k.stopMu.Unlock()
+		return nil
+	}
+	k.stoppd = true
+	k.stopMu.Unlock()
+	if k.cfg.ExtendedEvents {
+		_ = k.do(ctx, func() { k.emit(eventlog.Record{ID: eventlog.IDStop}) })
+	}
+	close(k.done)
+	k.owner.Wait() // the owner has closed every path and stopped every timer
+	_ = k.cfg.Listener.Close()
+	waited := make(chan struct{})
+	go func() { k.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("kernel: %s: stop: %w", k.cfg.Name, ctx.Err())
+	}
+}
+
+func (k *Kernel) run() {
+	defer k.owner.Done()
+	for {
+		select {
+		case e := <-k.evc:
+			k.handle(e)
+		case fn := <-k.calls:
+			fn()
+		case <-k.done:
+			k.shutdown()
+			return
+		}
+	}
+}
+
+func (k *Kernel) shutdown() {
+	for _, cancel := range k.dialCancel {
+		cancel()
+	}
+	for _, b := range k.kcbs {
+		b.stopTimers()
+		if b.path != nil {
+			b.path.close()
+		}
+		for _, p := range b.stale {
+			p.close()
+		}
+	}
+	for _, c := range k.connectors {
+		if c.retry != nil {
+			c.retry.Stop()
+		}
+	}
+}
+
+func (k *Kernel) acceptLoop() {
+	defer k.wg.Done()
+	for {
+		conn, err := k.cfg.Listener.Accept()
+		if err != nil {
+			select {
+			case <-k.done:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			k.log.Debug("listener closed", "err", err)
+			return
+		}
+		if !k.post(event{kind: evAccept, conn: conn}) {
+			_ = conn.Close()
+			return
+		}
+	}
+}
+
+// connector returns (creating if needed) the connector toward peer.
+func (k *Kernel) connector(peer string) *connector {
+	c := k.connectors[peer]
+	if c == nil {
+		c = &connector{peer: peer, kcb: -1}
+		k.connectors[peer] = c
+	}
+	return c
+}
+
+// peerDN is the DN of a peer MTA as configured.
+func (k *Kernel) peerDN(peer string) string {
+	if dn, ok := k.cfg.PeerDNs[peer]; ok {
+		return dn
+	}
+	return eventlog.DN(k.cfg.Org, k.cfg.Site, peer)
+}
+
+// leakDraw reports whether an sp0 open error leaks this time.
+func (k *Kernel) leakDraw() bool {
+	p := 1.0
+	if k.cfg.LeakProbability != nil {
+		p = *k.cfg.LeakProbability
+	}
+	return k.rng.Float64() < p
+}

@@ -1,0 +1,687 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/wire"
+)
+
+// Service types and flavors used in event text (DESIGN.md section 2).
+const (
+	SvcTConnect    = 1
+	SvcRelease     = 9
+	SvcAssociate   = 13
+	SvcTransfer    = 20
+	SvcAbort       = 25
+	SvcTDisconnect = 26
+	SvcTimer       = 27
+	SvcProtocol    = 28
+
+	FlavorRequest    = 1
+	FlavorIndication = 2
+	FlavorResponse   = 3
+	FlavorConfirm    = 4
+)
+
+// Failure reasons carried in 1004 (DESIGN.md section 4).
+const (
+	ReasonEOF        = 1
+	ReasonReset      = 2
+	ReasonOpenTimer  = 3
+	ReasonXferTimer  = 4
+	ReasonReasmTimer = 5
+	ReasonProtocol   = 6
+	ReasonPeerAbort  = 7
+	ReasonOpenError  = 8
+	ReasonDRReceived = 9
+	ReasonRefused    = 10
+)
+
+// cause describes why an association fails.
+type cause struct {
+	svc, flavor, reason int
+	abort               uint8 // ABORT reason to send; noAbort for none
+	what                string
+}
+
+const noAbort = 0xFF
+
+// unitService maps a received unit to its service type and flavor.
+func unitService(k wire.Kind) (svc, flavor int) {
+	switch k {
+	case wire.KindCR:
+		return SvcTConnect, FlavorIndication
+	case wire.KindCC, wire.KindDR:
+		return SvcTConnect, FlavorConfirm
+	case wire.KindER:
+		return SvcProtocol, FlavorIndication
+	case wire.KindBind:
+		return SvcAssociate, FlavorIndication
+	case wire.KindBindAccept, wire.KindBindRefuse:
+		return SvcAssociate, FlavorConfirm
+	case wire.KindTransfer:
+		return SvcTransfer, FlavorIndication
+	case wire.KindAck:
+		return SvcTransfer, FlavorConfirm
+	case wire.KindRelease:
+		return SvcRelease, FlavorIndication
+	case wire.KindReleaseConfirm:
+		return SvcRelease, FlavorConfirm
+	case wire.KindAbort:
+		return SvcAbort, FlavorIndication
+	}
+	return SvcProtocol, FlavorIndication
+}
+
+func (k *Kernel) handle(e event) {
+	switch e.kind {
+	case evCall:
+		e.fn()
+	case evAccept:
+		k.accepted(e.conn)
+	case evDialed:
+		k.dialed(e)
+	case evRetry:
+		if c := k.connectors[e.peer]; c != nil && c.rseq == e.seq {
+			c.waiting = false
+			k.kick(c)
+		}
+	case evTimer:
+		b := k.kcbs[e.kcb]
+		if b.tseq[e.timer] != e.seq {
+			return // cancelled or re-armed
+		}
+		b.timers[e.timer] = nil
+		k.timerFired(b, e.timer)
+	case evUnit, evBad, evClosed, evReasm:
+		k.fromPath(e)
+	}
+}
+
+// fromPath routes what a path's reader saw. This is where the builds
+// differ in dispatch: sp2 drops anything from a path that is no longer the
+// KCB's current one (an old generation); sp0 has no generation check, so a
+// unit from a stale path reaches whatever the KCB is now.
+func (k *Kernel) fromPath(e event) {
+	b, p := k.kcbs[e.kcb], e.path
+	current := b.path == p && b.gen == e.gen
+	if !current {
+		if e.kind == evClosed || e.kind == evBad {
+			k.dropStale(b, p)
+			return
+		}
+		if k.cfg.Mode == SP2 || e.kind != evUnit || p.closed.Load() && !isStale(b, p) {
+			k.log.Debug("dropped unit from old path", "kcb", b.idx, "unit", e.unit.Kind, "gen", e.gen, "now", b.gen)
+			return
+		}
+		k.dispatch(b, e.unit)
+		return
+	}
+	switch e.kind {
+	case evUnit:
+		k.dispatch(b, e.unit)
+	case evBad:
+		k.log.Warn("malformed frame", "kcb", b.idx, "state", b.state, "err", e.err)
+		k.fail(b, cause{svc: SvcProtocol, flavor: FlavorIndication, reason: ReasonProtocol, abort: wire.AbortProtocol, what: e.err.Error()})
+	case evClosed:
+		if b.state == TDiscPending {
+			k.finishAssoc(b)
+			return
+		}
+		reason := ReasonEOF
+		if isReset(e.err) {
+			reason = ReasonReset
+		}
+		k.fail(b, cause{svc: SvcTDisconnect, flavor: FlavorIndication, reason: reason, abort: noAbort, what: "transport disconnected: " + errText(e.err)})
+	case evReasm:
+		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonReasmTimer, abort: wire.AbortTemporary, what: "reassembly timer"})
+	}
+}
+
+func isStale(b *kcb, p *path) bool {
+	for _, s := range b.stale {
+		if s == p {
+			return true
+		}
+	}
+	return false
+}
+
+// dropStale detaches a stale path that closed or went bad.
+func (k *Kernel) dropStale(b *kcb, p *path) {
+	for i, s := range b.stale {
+		if s == p {
+			b.stale = append(b.stale[:i], b.stale[i+1:]...)
+			break
+		}
+	}
+	p.close()
+}
+
+func errText(err error) string {
+	if err == nil || errors.Is(err, io.EOF) {
+		return "EOF"
+	}
+	return err.Error()
+}
+
+// dispatch runs the state table for a unit that reached KCB b.
+func (k *Kernel) dispatch(b *kcb, u wire.Unit) {
+	if b.state == Idle {
+		k.stateCheck(b, u.Kind)
+		return
+	}
+	if b.role == Initiator {
+		k.initiatorUnit(b, u)
+	} else {
+		k.responderUnit(b, u)
+	}
+}
+
+// stateCheck logs 1198 for a unit with no transition in b's state; a live
+// association is then terminated.
+func (k *Kernel) stateCheck(b *kcb, kind wire.Kind) {
+	svc, flavor := unitService(kind)
+	k.emit(eventlog.Record{ID: eventlog.IDStateCheck, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Entity: b.entity, Assoc: b.assoc})
+	k.log.Debug("state check failure", "kcb", b.idx, "state", b.state, "unit", kind)
+	if b.state != Idle {
+		k.fail(b, cause{svc: svc, flavor: flavor, reason: ReasonProtocol, abort: wire.AbortProtocol, what: "state check failure on " + kind.String()})
+	}
+}
+
+func (k *Kernel) initiatorUnit(b *kcb, u wire.Unit) {
+	switch {
+	case b.state == TConPending && u.Kind == wire.KindCC:
+		if u.TPDUSize >= 7 && u.TPDUSize <= 16 {
+			b.frameMax = min(b.frameMax, 1<<u.TPDUSize)
+		}
+		b.state = OpenPending
+		k.send(b, &wire.Unit{Kind: wire.KindBind, MTAName: k.dn, AssocID: uint32(b.assoc), Window: uint8(b.window)})
+		k.setTimer(b, tOpen, k.cfg.Timers.Open)
+	case b.state == TConPending && u.Kind == wire.KindDR:
+		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonDRReceived, abort: noAbort, what: fmt.Sprintf("DR reason 0x%02x", u.Reason)})
+	case b.state == OpenPending && u.Kind == wire.KindBindAccept:
+		if u.Window > 0 {
+			b.window = min(b.window, int(u.Window))
+		}
+		b.state = Associated
+		b.stopTimer(tOpen)
+		k.pump(b)
+	case b.state == OpenPending && u.Kind == wire.KindBindRefuse:
+		k.fail(b, cause{svc: SvcAssociate, flavor: FlavorConfirm, reason: ReasonRefused, abort: noAbort, what: "BIND refused"})
+	case (b.state == Associated || b.state == Releasing) && u.Kind == wire.KindAck:
+		k.acked(b, u)
+	case b.state == Associated && u.Kind == wire.KindRelease:
+		k.requeue(b)
+		k.send(b, &wire.Unit{Kind: wire.KindReleaseConfirm})
+		b.state = TDiscPending
+		b.stopTimers()
+		k.setTimer(b, tDisconnect, k.cfg.Timers.Disconnect)
+	case b.state == Releasing && u.Kind == wire.KindReleaseConfirm:
+		// 4 → 6 → 0: the initiator closes the transport connection itself.
+		b.state = TDiscPending
+		k.finishAssoc(b)
+	default:
+		k.peerTerminated(b, u)
+	}
+}
+
+func (k *Kernel) responderUnit(b *kcb, u wire.Unit) {
+	switch {
+	case b.state == TConPending && u.Kind == wire.KindCR:
+		k.connectRequest(b, u)
+	case b.state == OpenPending && u.Kind == wire.KindBind:
+		if u.MTAName == "" {
+			k.send(b, &wire.Unit{Kind: wire.KindBindRefuse, Provider: 1, Reason: 1})
+			k.fail(b, cause{svc: SvcAssociate, flavor: FlavorIndication, reason: ReasonOpenError, abort: noAbort, what: "BIND without MTA name"})
+			return
+		}
+		b.entity, b.peer = u.MTAName, cnOf(u.MTAName)
+		if u.Window > 0 {
+			b.window = min(b.window, int(u.Window))
+		}
+		b.state = Associated
+		b.stopTimer(tOpen)
+		k.send(b, &wire.Unit{Kind: wire.KindBindAccept, MTAName: k.dn, AssocID: u.AssocID, Window: uint8(b.window)})
+	case b.state == Associated && u.Kind == wire.KindTransfer:
+		k.transfer(b, u)
+	case b.state == Associated && u.Kind == wire.KindRelease:
+		k.send(b, &wire.Unit{Kind: wire.KindReleaseConfirm})
+		b.state = TDiscPending
+		b.stopTimers()
+		k.setTimer(b, tDisconnect, k.cfg.Timers.Disconnect)
+	default:
+		k.peerTerminated(b, u)
+	}
+}
+
+// peerTerminated handles ABORT and ER in any live state, and otherwise
+// fails the state check.
+func (k *Kernel) peerTerminated(b *kcb, u wire.Unit) {
+	switch u.Kind {
+	case wire.KindAbort:
+		k.fail(b, cause{svc: SvcAbort, flavor: FlavorIndication, reason: ReasonPeerAbort, abort: noAbort, what: fmt.Sprintf("ABORT reason %d from peer", u.Reason)})
+	case wire.KindER:
+		k.fail(b, cause{svc: SvcProtocol, flavor: FlavorIndication, reason: ReasonProtocol, abort: noAbort, what: fmt.Sprintf("ER cause %d from peer", u.Cause)})
+	default:
+		k.stateCheck(b, u.Kind)
+	}
+}
+
+// connectRequest answers a CR on responder KCB b: CC, or DR and 1277.
+func (k *Kernel) connectRequest(b *kcb, u wire.Unit) {
+	refuse := func(reason uint8, idx int, why string) {
+		k.counters.Refused++
+		k.emit(eventlog.Record{ID: eventlog.IDConnRefused, KCB: idx})
+		k.log.Debug("transport connection refused", "kcb", idx, "why", why, "calling", u.CallingTSAP)
+		p := b.path
+		k.toIdle(b)
+		p.finish(k.encode(&wire.Unit{Kind: wire.KindDR, DstRef: u.SrcRef, SrcRef: uint16(b.idx), Reason: reason, Text: why}, wire.MaxFrame), k.cfg.Timers.Disconnect)
+	}
+	if u.CalledTSAP != "" && u.CalledTSAP != k.cfg.Name {
+		refuse(wire.DRUnknownTSAP, b.idx, "unknown called TSAP "+u.CalledTSAP)
+		return
+	}
+	if k.cfg.Mode == SP0 {
+		// sp0: a KCB left OpenPending by an open error still claims its
+		// calling TSAP, so a new CR from the same TSAP conflicts with it.
+		for _, o := range k.kcbs[1:] {
+			if o != b && o.state == OpenPending && o.role == Responder && o.callingTSAP == u.CallingTSAP {
+				refuse(wire.DRDuplicateTSAP, o.idx, "duplicate calling TSAP "+u.CallingTSAP)
+				return
+			}
+		}
+	}
+	b.callingTSAP = u.CallingTSAP
+	if u.TPDUSize >= 7 && u.TPDUSize <= 16 {
+		b.frameMax = min(b.frameMax, 1<<u.TPDUSize)
+	}
+	b.state = OpenPending
+	k.send(b, &wire.Unit{Kind: wire.KindCC, DstRef: u.SrcRef, SrcRef: uint16(b.idx), TPDUSize: log2(b.frameMax),
+		CallingTSAP: u.CallingTSAP, CalledTSAP: k.cfg.Name})
+	k.setTimer(b, tOpen, k.cfg.Timers.Open)
+}
+
+// transfer takes one TRANSFER segment on responder KCB b.
+func (k *Kernel) transfer(b *kcb, u wire.Unit) {
+	payload, done, err := b.reasm.Add(&u)
+	if err != nil {
+		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: wire.AbortProtocol, what: err.Error()})
+		return
+	}
+	if !done {
+		return
+	}
+	result := uint8(wire.ResultAccepted)
+	first, err := k.cfg.Store.MarkReceived(u.MsgID)
+	switch {
+	case err != nil:
+		k.log.Error("store", "err", err)
+		result = wire.ResultTransient
+	case !first:
+		result = wire.ResultDuplicate
+		k.counters.Duplicates++
+	default:
+		k.counters.Delivered++
+		if k.cfg.Deliver != nil {
+			k.cfg.Deliver(Delivery{ID: u.MsgID, From: b.peer, To: k.cfg.Name, Size: len(payload), At: time.Now(), Assoc: b.assoc, KCB: b.idx})
+		}
+	}
+	k.send(b, &wire.Unit{Kind: wire.KindAck, Seq: u.Seq, Result: result, MsgID: u.MsgID})
+}
+
+// acked takes an ACK on initiator KCB b.
+func (k *Kernel) acked(b *kcb, u wire.Unit) {
+	i := -1
+	for j, m := range b.inflight {
+		if m.ID == u.MsgID {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		k.log.Debug("ACK for a message not in flight", "kcb", b.idx, "id", u.MsgID)
+		return
+	}
+	m := b.inflight[i]
+	b.inflight = append(b.inflight[:i], b.inflight[i+1:]...)
+	switch u.Result {
+	case wire.ResultTransient:
+		b.conn.queue = append([]*outMsg{m}, b.conn.queue...)
+	default: // accepted, duplicate, permanent: done with it
+		if err := k.cfg.Store.Remove(b.peer, m.ID); err != nil {
+			k.log.Error("store", "err", err)
+		}
+		k.counters.Acked++
+	}
+	b.stopTimer(tTransfer)
+	k.pump(b)
+}
+
+// pump sends queued messages up to the window and arms the transfer or
+// lifetime timer.
+func (k *Kernel) pump(b *kcb) {
+	c := b.conn
+	for len(b.inflight) < b.window && len(c.queue) > 0 {
+		m := c.queue[0]
+		c.queue = c.queue[1:]
+		for _, seg := range wire.Segment(m.ID, m.Priority, b.nextSeq, m.Payload, b.frameMax) {
+			k.send(b, &seg)
+			b.nextSeq++
+		}
+		if m.sent > 0 {
+			k.counters.Resent++
+		}
+		m.sent++
+		b.inflight = append(b.inflight, m)
+	}
+	if len(b.inflight) > 0 {
+		b.stopTimer(tLifetime)
+		if b.timers[tTransfer] == nil {
+			bytes := 0
+			for _, m := range b.inflight {
+				bytes += len(m.Payload)
+			}
+			k.setTimer(b, tTransfer, k.cfg.Timers.Transfer+time.Duration(bytes)*time.Second/FloorRate)
+		}
+		return
+	}
+	b.stopTimer(tTransfer)
+	if b.state == Associated && b.timers[tLifetime] == nil {
+		k.setTimer(b, tLifetime, k.cfg.Timers.Lifetime)
+	}
+}
+
+func (k *Kernel) timerFired(b *kcb, t timerKind) {
+	switch {
+	case t == tOpen && (b.state == TConPending || b.state == OpenPending):
+		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonOpenTimer, abort: noAbort, what: "open timer"})
+	case t == tTransfer && (b.state == Associated || b.state == Releasing):
+		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonXferTimer, abort: wire.AbortTemporary, what: "transfer timer"})
+	case t == tLifetime && b.state == Associated && len(b.inflight) == 0 && len(b.conn.queue) == 0:
+		b.state = Releasing
+		k.send(b, &wire.Unit{Kind: wire.KindRelease})
+		k.setTimer(b, tTransfer, k.cfg.Timers.Transfer)
+	case t == tLifetime && b.state == Associated:
+		k.pump(b)
+	case t == tDisconnect && b.state == TDiscPending:
+		k.finishAssoc(b)
+	}
+}
+
+// fail ends b's association after cause: an open error in states 1–2, an
+// error abort in states 3–5.
+func (k *Kernel) fail(b *kcb, c cause) {
+	if b.state == TDiscPending || b.state == Idle {
+		k.finishAssoc(b)
+		return
+	}
+	k.failureEvent(b, c)
+	k.log.Debug("association failed", "kcb", b.idx, "state", b.state, "role", b.role, "peer", b.peer, "why", c.what)
+	conn := b.conn
+	k.requeue(b)
+	if b.state <= OpenPending {
+		k.openError(b)
+	} else {
+		k.errorAbort(b, c)
+	}
+	if conn != nil {
+		k.scheduleRetry(conn)
+	}
+}
+
+// failureEvent emits 1004 (entity known) or 1008 (not yet known).
+func (k *Kernel) failureEvent(b *kcb, c cause) {
+	svc, flavor, reason := c.svc, c.flavor, c.reason
+	if b.role == Initiator && (len(b.inflight) > 0 || len(b.conn.queue) > 0) {
+		svc, flavor = SvcTransfer, FlavorRequest
+	}
+	if b.state <= OpenPending && reason != ReasonDRReceived && reason != ReasonRefused {
+		reason = ReasonOpenError
+	}
+	if b.entity == "" {
+		k.emit(eventlog.Record{ID: eventlog.IDAssocErrorAnon, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc})
+		return
+	}
+	k.emit(eventlog.Record{ID: eventlog.IDAssocError, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc, Entity: b.entity})
+}
+
+// openError is the first differing hook. sp2: close, bump generation,
+// clear, Idle. sp0: a responder KCB in OpenPending is not returned — it
+// stays OpenPending with its entity and calling TSAP, and no socket (leaked).
+func (k *Kernel) openError(b *kcb) {
+	if b.path != nil {
+		b.path.close()
+	}
+	if k.cfg.Mode == SP0 && b.state == OpenPending && b.role == Responder && k.leakDraw() {
+		b.stopTimers()
+		b.path, b.leaked = nil, true
+		k.log.Debug("KCB leaked in OpenPending", "kcb", b.idx, "calling", b.callingTSAP)
+		return
+	}
+	k.toIdle(b)
+}
+
+// errorAbort is the second differing hook. sp2: ABORT, close now, bump
+// generation, Idle. sp0: Idle at once, but the old socket stays attached
+// (stale) until the disconnect timer, and what it still carries is
+// dispatched to the KCB.
+func (k *Kernel) errorAbort(b *kcb, c cause) {
+	p := b.path
+	var abort []byte
+	if c.abort != noAbort {
+		abort = k.encode(&wire.Unit{Kind: wire.KindAbort, Reason: c.abort, Source: 0}, b.frameMax)
+	}
+	k.toIdle(b)
+	if p == nil {
+		return
+	}
+	if k.cfg.Mode == SP2 {
+		p.finish(abort, k.cfg.Timers.Disconnect)
+		return
+	}
+	if abort != nil {
+		p.send(abort)
+	}
+	b.stale = append(b.stale, p)
+	idx := b.idx
+	p.timer = time.AfterFunc(k.cfg.Timers.Disconnect, func() {
+		k.post(event{kind: evCall, fn: func() { k.dropStale(k.kcbs[idx], p) }})
+	})
+}
+
+// requeue puts b's in-flight messages back at the head of its connector's queue.
+func (k *Kernel) requeue(b *kcb) {
+	if b.conn == nil || len(b.inflight) == 0 {
+		return
+	}
+	b.conn.queue = append(append([]*outMsg(nil), b.inflight...), b.conn.queue...)
+	b.inflight = nil
+}
+
+// finishAssoc ends an association that closed normally (or was already
+// terminating): socket closed, KCB Idle, and its connector opens the next
+// association at once if mail is waiting.
+func (k *Kernel) finishAssoc(b *kcb) {
+	conn := b.conn
+	if b.path != nil {
+		b.path.close()
+	}
+	k.toIdle(b)
+	if conn != nil {
+		k.kick(conn)
+	}
+}
+
+func (k *Kernel) scheduleRetry(c *connector) {
+	if c.retry != nil {
+		c.retry.Stop()
+	}
+	c.rseq++
+	c.waiting = true
+	seq, peer := c.rseq, c.peer
+	c.retry = time.AfterFunc(k.cfg.Timers.OpenInterval, func() {
+		k.post(event{kind: evRetry, peer: peer, seq: seq})
+	})
+}
+
+// kick opens an association for c if it has mail and none is open.
+func (k *Kernel) kick(c *connector) {
+	if c.kcb >= 0 {
+		if b := k.kcbs[c.kcb]; b.state == Associated {
+			k.pump(b)
+		}
+		return
+	}
+	if c.waiting || len(c.queue) == 0 {
+		return
+	}
+	addr := k.cfg.Peers[c.peer]
+	if addr == "" {
+		return
+	}
+	idx := k.allocIdle()
+	if idx < 0 {
+		if k.cfg.ExtendedEvents {
+			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Entity: k.peerDN(c.peer)})
+		}
+		k.scheduleRetry(c)
+		return
+	}
+	b := k.kcbs[idx]
+	k.claim(b, Initiator, TConPending)
+	c.kcb, c.connSeq = idx, c.connSeq+1
+	b.conn, b.peer, b.entity = c, c.peer, k.peerDN(c.peer)
+	// The calling TSAP names the MTA and the connection: a restarted MTA
+	// counts again from 1, which is how it can collide with a KCB that its
+	// previous life left OpenPending at the peer.
+	b.callingTSAP = fmt.Sprintf("%s.%d", k.cfg.Name, c.connSeq)
+	b.dialing = true
+	k.setTimer(b, tOpen, k.cfg.Timers.Open)
+	k.dial(b, addr)
+}
+
+func (k *Kernel) dialed(e event) {
+	b := k.kcbs[e.kcb]
+	if b.gen != e.gen || !b.dialing {
+		if e.conn != nil {
+			_ = e.conn.Close()
+		}
+		return
+	}
+	b.dialing = false
+	delete(k.dialCancel, b.idx)
+	if e.err != nil {
+		if k.cfg.ExtendedEvents && isRefused(e.err) {
+			k.emit(eventlog.Record{ID: eventlog.IDConnectRefused, Entity: b.entity, Socket: 10061})
+		}
+		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonOpenError, abort: noAbort, what: "dial: " + e.err.Error()})
+		return
+	}
+	b.path = k.attach(e.conn, b)
+	k.send(b, &wire.Unit{Kind: wire.KindCR, SrcRef: uint16(b.idx), TPDUSize: log2(k.cfg.FrameMax),
+		CallingTSAP: b.callingTSAP, CalledTSAP: b.peer})
+}
+
+// accepted claims a KCB for an inbound transport connection, or refuses it
+// (1277) when no KCB is Idle.
+func (k *Kernel) accepted(conn net.Conn) {
+	idx := k.allocIdle()
+	if idx < 0 {
+		k.counters.Refused++
+		k.emit(eventlog.Record{ID: eventlog.IDConnRefused, KCB: k.refusalIndex()})
+		if k.cfg.ExtendedEvents {
+			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks})
+		}
+		k.refuseNoKCB(conn)
+		return
+	}
+	b := k.kcbs[idx]
+	k.claim(b, Responder, TConPending)
+	b.path = k.attach(conn, b)
+	k.setTimer(b, tOpen, k.cfg.Timers.Open)
+}
+
+// refusalIndex is the control block a congestion refusal names: the
+// lowest leaked KCB when there is one (the conflicting path), else the last.
+func (k *Kernel) refusalIndex() int {
+	for _, b := range k.kcbs[1:] {
+		if b.leaked {
+			return b.idx
+		}
+	}
+	return len(k.kcbs) - 1
+}
+
+// refuseNoKCB answers the CR of a connection no KCB could take with DR
+// congestion, outside the pool.
+func (k *Kernel) refuseNoKCB(conn net.Conn) {
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		defer conn.Close()
+		stop := time.AfterFunc(k.cfg.Timers.Open, func() { _ = conn.Close() })
+		defer stop.Stop()
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-k.done:
+				_ = conn.Close()
+			case <-done:
+			}
+		}()
+		u, err := wire.NewReader(conn, k.cfg.FrameMax).ReadUnit()
+		if err != nil || u.Kind != wire.KindCR {
+			return
+		}
+		f, err := wire.AppendFrame(nil, &wire.Unit{Kind: wire.KindDR, DstRef: u.SrcRef, Reason: wire.DRCongestion}, wire.MaxFrame)
+		if err == nil {
+			_, _ = conn.Write(f)
+		}
+	}()
+}
+
+// send encodes u and queues it on b's path.
+func (k *Kernel) send(b *kcb, u *wire.Unit) {
+	if b.path == nil {
+		return
+	}
+	if f := k.encode(u, b.frameMax); f != nil {
+		b.path.send(f)
+	}
+}
+
+func (k *Kernel) encode(u *wire.Unit, max int) []byte {
+	f, err := wire.AppendFrame(nil, u, max)
+	if err != nil {
+		k.log.Error("encode", "unit", u.Kind, "err", err)
+		return nil
+	}
+	return f
+}
+
+func (k *Kernel) emit(r eventlog.Record) {
+	r.OwnDN = k.dn
+	k.cfg.Events.Emit(r)
+}
+
+// cnOf returns the MTA name in a DN (the CN before CN=MICROSOFT MTA).
+func cnOf(dn string) string {
+	parts := strings.Split(dn, "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if p := parts[i]; strings.HasPrefix(strings.ToUpper(p), "CN=") && !strings.EqualFold(p, "CN=MICROSOFT MTA") {
+			return p[3:]
+		}
+	}
+	return dn
+}
+
+func log2(n int) uint8 { return uint8(bits.Len(uint(n)) - 1) }

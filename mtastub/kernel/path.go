@@ -1,0 +1,201 @@
+package kernel
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/wire"
+)
+
+// path is one transport connection attached to a KCB. Its reader posts
+// every unit, malformed frame, slow frame and disconnect to the kernel
+// goroutine tagged with the KCB index and the generation the path was
+// attached under; its writer drains an unbounded queue so the kernel
+// goroutine never blocks on a slow link.
+type path struct {
+	k    *Kernel
+	conn net.Conn
+	kcb  int
+	gen  uint64
+
+	mu         sync.Mutex
+	queue      [][]byte
+	closeAfter bool
+	sig        chan struct{}
+
+	closed    atomic.Bool // closed by this side
+	closeOnce sync.Once
+	timer     *time.Timer // sp0 stale-path disconnect timer
+}
+
+// attach starts a path's reader and writer.
+func (k *Kernel) attach(conn net.Conn, b *kcb) *path {
+	p := &path{k: k, conn: conn, kcb: b.idx, gen: b.gen, sig: make(chan struct{}, 1)}
+	k.wg.Add(2)
+	go p.readLoop()
+	go p.writeLoop()
+	return p
+}
+
+// send queues one encoded frame.
+func (p *path) send(frame []byte) {
+	p.mu.Lock()
+	p.queue = append(p.queue, frame)
+	p.mu.Unlock()
+	p.wake()
+}
+
+// finish queues frame (if any) and closes the connection once it is
+// written, or after grace at the latest.
+func (p *path) finish(frame []byte, grace time.Duration) {
+	p.mu.Lock()
+	if frame != nil {
+		p.queue = append(p.queue, frame)
+	}
+	p.closeAfter = true
+	p.mu.Unlock()
+	p.wake()
+	p.timer = time.AfterFunc(grace, p.close)
+}
+
+func (p *path) wake() {
+	select {
+	case p.sig <- struct{}{}:
+	default:
+	}
+}
+
+// close closes the connection at once.
+func (p *path) close() {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		_ = p.conn.Close()
+		p.wake()
+	})
+}
+
+func (p *path) writeLoop() {
+	defer p.k.wg.Done()
+	for range p.sig {
+		if p.closed.Load() {
+			return
+		}
+		p.mu.Lock()
+		q, last := p.queue, p.closeAfter
+		p.queue = nil
+		p.mu.Unlock()
+		for _, f := range q {
+			if _, err := p.conn.Write(f); err != nil {
+				p.close()
+				return
+			}
+		}
+		if last {
+			p.mu.Lock()
+			empty := len(p.queue) == 0
+			p.mu.Unlock()
+			if empty {
+				p.close()
+				return
+			}
+			p.wake()
+		}
+	}
+}
+
+// readLoop reads frames. The first byte of a frame is awaited without a
+// deadline; the rest must arrive within the reassembly timer, else the
+// kernel is told (evReasm) and the reader goes on reading the same frame, so
+// that in sp0 a frame that outlives the timer still reaches the KCB.
+func (p *path) readLoop() {
+	defer p.k.wg.Done()
+	max := p.k.cfg.FrameMax
+	hdr := make([]byte, wire.HeaderLen)
+	for {
+		if _, err := io.ReadFull(p.conn, hdr[:1]); err != nil {
+			p.post(event{kind: evClosed, err: err})
+			return
+		}
+		deadline := time.Now().Add(p.k.cfg.Timers.Reassembly)
+		_ = p.conn.SetReadDeadline(deadline)
+		late := false
+		if err := p.readFull(hdr[1:], &late); err != nil {
+			p.post(event{kind: evClosed, err: err})
+			return
+		}
+		n := int(hdr[2])<<8 | int(hdr[3])
+		if hdr[0] != wire.Version || n < wire.MinFrame || n > max {
+			p.post(event{kind: evBad, err: &wire.FrameError{Offset: 0, Reason: badHeader(hdr, max)}})
+			return
+		}
+		frame := make([]byte, n)
+		copy(frame, hdr)
+		if err := p.readFull(frame[wire.HeaderLen:], &late); err != nil {
+			p.post(event{kind: evClosed, err: err})
+			return
+		}
+		_ = p.conn.SetReadDeadline(time.Time{})
+		u, err := wire.Decode(frame)
+		if err != nil {
+			p.post(event{kind: evBad, err: err})
+			return
+		}
+		if !p.post(event{kind: evUnit, unit: u}) {
+			return
+		}
+	}
+}
+
+// readFull reads len(buf) bytes; when the reassembly deadline passes it
+// reports the late frame once and carries on without a deadline.
+func (p *path) readFull(buf []byte, late *bool) error {
+	for len(buf) > 0 {
+		n, err := p.conn.Read(buf)
+		buf = buf[n:]
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && !*late {
+			*late = true
+			_ = p.conn.SetReadDeadline(time.Time{})
+			if !p.post(event{kind: evReasm}) {
+				return err
+			}
+			continue
+		}
+		if errors.Is(err, io.EOF) && len(buf) > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+func (p *path) post(e event) bool {
+	e.kcb, e.gen, e.path = p.kcb, p.gen, p
+	return p.k.post(e)
+}
+
+func badHeader(hdr []byte, max int) string {
+	if hdr[0] != wire.Version {
+		return "TPKT version is not 3"
+	}
+	return "TPKT length outside 7.." + strconv.Itoa(max)
+}
+
+// isReset reports whether err is a TCP reset.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// isRefused reports whether a dial error is a refusal.
+func isRefused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED)
+}

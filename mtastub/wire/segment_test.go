@@ -1,0 +1,222 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
+
+func TestSegmentRoundTrip(t *testing.T) {
+	for _, frameMax := range []int{64, 128, 300, 1024, 8192, MaxFrame} {
+		for _, prio := range []uint8{0, 3} {
+			id := "msg-" + strings.Repeat("x", frameMax%17)
+			capacity := SegmentCapacity(id, prio, frameMax)
+			if capacity < 1 {
+				t.Fatalf("frameMax %d: capacity %d", frameMax, capacity)
+			}
+			sizes := map[string]int{
+				"empty": 0, "one byte": 1, "one frame": capacity, "one frame plus one": capacity + 1,
+				"several frames": 3*capacity + 5, "exact multiple": 4 * capacity,
+			}
+			if frameMax == MaxFrame {
+				sizes["large"] = 1 << 20
+			}
+			for name, size := range sizes {
+				t.Run(fmt.Sprintf("%d/prio%d/%s", frameMax, prio, name), func(t *testing.T) {
+					payload := pattern(size)
+					segs := Segment(id, prio, 41, payload, frameMax)
+					wantN := max(1, (size+capacity-1)/capacity)
+					if len(segs) != wantN {
+						t.Fatalf("%d segments, want %d", len(segs), wantN)
+					}
+					r := NewReassembler(1 << 21)
+					for i, s := range segs {
+						if s.Kind != KindTransfer || s.Seq != 41+uint32(i) || s.MsgID != id || s.Priority != prio || s.Total != uint32(size) {
+							t.Fatalf("segment %d: %+v", i, s)
+						}
+						if s.Last() != (i == len(segs)-1) {
+							t.Fatalf("segment %d: Flags %#x", i, s.Flags)
+						}
+						frame, err := AppendFrame(nil, &s, frameMax)
+						if err != nil {
+							t.Fatalf("segment %d: %v", i, err)
+						}
+						if name == "one frame" && prio != 0 && len(frame) != frameMax {
+							t.Errorf("full segment of %d bytes, want exactly %d", len(frame), frameMax)
+						}
+						u, err := Decode(frame)
+						if err != nil {
+							t.Fatalf("segment %d: %v", i, err)
+						}
+						msg, done, err := r.Add(&u)
+						if err != nil {
+							t.Fatalf("segment %d: Add: %v", i, err)
+						}
+						if done != (i == len(segs)-1) {
+							t.Fatalf("segment %d: done %v", i, done)
+						}
+						if done {
+							if !bytes.Equal(msg, payload) || msg == nil {
+								t.Fatalf("reassembled %d bytes, want %d", len(msg), len(payload))
+							}
+						} else if r.Pending() != 1 {
+							t.Fatalf("Pending = %d", r.Pending())
+						}
+					}
+					if r.Pending() != 0 {
+						t.Errorf("Pending = %d after the last segment", r.Pending())
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestSegmentCapacityIsTight(t *testing.T) {
+	for frameMax := 40; frameMax < 700; frameMax++ {
+		c := SegmentCapacity("id", 1, frameMax)
+		u := Unit{Kind: KindTransfer, Seq: 1, Flags: FlagLast, MsgID: "id", Priority: 1, Total: 1, Payload: make([]byte, c+1)}
+		n, err := EncodedLen(&u)
+		if err != nil || n <= frameMax {
+			t.Fatalf("frameMax %d: capacity %d is not the largest (len %d, err %v)", frameMax, c, n, err)
+		}
+		u.Payload = u.Payload[:c]
+		n, _ = EncodedLen(&u)
+		if c > 0 && n > frameMax {
+			t.Fatalf("frameMax %d: capacity %d gives %d bytes", frameMax, c, n)
+		}
+		if oh := SegmentOverhead("id", frameMax); c > 0 && oh+c != n {
+			t.Fatalf("frameMax %d: overhead %d + capacity %d != %d", frameMax, oh, c, n)
+		}
+	}
+}
+
+func TestSegmentTooSmall(t *testing.T) {
+	if segs := Segment("id", 0, 0, []byte("x"), 20); segs != nil {
+		t.Errorf("Segment with frameMax 20 = %v", segs)
+	}
+	if _, err := SegmentChecked("id", 0, 0, nil, 20); !errors.Is(err, ErrExceedsMax) {
+		t.Errorf("empty message in 20 bytes: %v", err)
+	}
+	if _, err := SegmentChecked(strings.Repeat("i", 70000), 0, 0, nil, 0); !errors.Is(err, ErrExceedsMax) {
+		t.Errorf("huge msgID: %v", err)
+	}
+	if SegmentCapacity("id", 0, 20) != 0 {
+		t.Errorf("capacity in 20 bytes = %d", SegmentCapacity("id", 0, 20))
+	}
+}
+
+func TestSegmentAliasesPayload(t *testing.T) {
+	payload := pattern(1000)
+	segs := Segment("m", 0, 0, payload, 128)
+	for _, s := range segs {
+		if cap(s.Payload) != len(s.Payload) {
+			t.Fatalf("segment capacity %d > length %d", cap(s.Payload), len(s.Payload))
+		}
+	}
+}
+
+func TestReassemblerErrors(t *testing.T) {
+	seg := func(seq uint32, total uint32, payload string, last bool) *Unit {
+		u := &Unit{Kind: KindTransfer, MsgID: "m", Seq: seq, Total: total, Payload: []byte(payload)}
+		if last {
+			u.Flags = FlagLast
+		}
+		return u
+	}
+	tests := []struct {
+		name   string
+		units  []*Unit
+		reason string
+	}{
+		{"gap", []*Unit{seg(1, 6, "ab", false), seg(3, 6, "cd", false)}, "seq gap, want 2"},
+		{"repeat", []*Unit{seg(1, 6, "ab", false), seg(1, 6, "ab", false)}, "seq gap, want 2"},
+		{"overflow", []*Unit{seg(1, 3, "ab", false), seg(2, 3, "cd", true)}, "overflows total 3"},
+		{"overflow in first", []*Unit{seg(1, 1, "ab", true)}, "overflows total 1"},
+		{"limit", []*Unit{seg(1, 11, "ab", false)}, "total 11 exceeds limit 10"},
+		{"total changes", []*Unit{seg(1, 6, "ab", false), seg(2, 5, "cd", false)}, "differs"},
+		{"short", []*Unit{seg(1, 6, "ab", false), seg(2, 6, "cd", true)}, "at 4 of 6 bytes"},
+		{"not transfer", []*Unit{{Kind: KindAck, MsgID: "m"}}, "not TRANSFER"},
+		{"nil", []*Unit{nil}, "not TRANSFER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReassembler(10)
+			var err error
+			for i, u := range tt.units {
+				_, _, err = r.Add(u)
+				if i < len(tt.units)-1 && err != nil {
+					t.Fatalf("segment %d: %v", i, err)
+				}
+			}
+			if !errors.Is(err, ErrReassembly) || !strings.Contains(err.Error(), tt.reason) {
+				t.Fatalf("error %v, want ErrReassembly with %q", err, tt.reason)
+			}
+			if !strings.HasPrefix(err.Error(), "wire: ") {
+				t.Errorf("error %q lacks the wire: prefix", err)
+			}
+			if r.Pending() != 0 {
+				t.Errorf("Pending = %d after an error", r.Pending())
+			}
+		})
+	}
+}
+
+func TestReassemblerInterleavedAndReset(t *testing.T) {
+	r := NewReassembler(0)
+	a := Segment("a", 0, 1, []byte("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 64)
+	b := Segment("b", 0, 100, []byte("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"), 64)
+	if len(a) < 2 || len(b) < 2 {
+		t.Fatalf("want several segments, got %d and %d", len(a), len(b))
+	}
+	for i := range a {
+		for _, u := range []*Unit{&a[i], &b[i]} {
+			msg, done, err := r.Add(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done && (len(msg) != 56 || msg[0] != u.MsgID[0]) {
+				t.Fatalf("message %s: %q", u.MsgID, msg)
+			}
+		}
+		if i < len(a)-1 && r.Pending() != 2 {
+			t.Fatalf("Pending = %d", r.Pending())
+		}
+	}
+	if r.Pending() != 0 {
+		t.Fatalf("Pending = %d", r.Pending())
+	}
+	r.Add(&a[0])
+	r.Add(&b[0])
+	r.Reset()
+	if r.Pending() != 0 {
+		t.Fatalf("Pending = %d after Reset", r.Pending())
+	}
+	// After Reset the first segment starts the message afresh.
+	if _, _, err := r.Add(&a[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReassemblerDoesNotAlias(t *testing.T) {
+	r := NewReassembler(100)
+	u := &Unit{Kind: KindTransfer, MsgID: "m", Flags: FlagLast, Total: 3, Payload: []byte("abc")}
+	msg, done, err := r.Add(u)
+	if err != nil || !done {
+		t.Fatal(done, err)
+	}
+	u.Payload[0] = 'X'
+	if string(msg) != "abc" {
+		t.Errorf("message aliases the segment: %q", msg)
+	}
+}
