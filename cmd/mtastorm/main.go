@@ -1,0 +1,136 @@
+// Command mtastorm is the lab CLI: it runs scenario files against stub MTAs
+// through Toxiproxy and judges recovery (DESIGN.md section 7).
+//
+//	mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL]
+//
+// Exit codes: 0 every check passed; 1 a check failed; 2 bad input or usage;
+// 3 infrastructure failure; 4 verdict unknown.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+)
+
+// Exit codes.
+const (
+	exitPassed  = 0
+	exitFailed  = 1
+	exitUsage   = 2
+	exitInfra   = 3
+	exitUnknown = 4
+)
+
+const usage = `usage:
+  mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL] [--quiet] [--debug]
+
+exit codes: 0 passed, 1 a check failed, 2 bad input, 3 infrastructure failure, 4 verdict unknown
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return runCmd(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitPassed
+	}
+	fmt.Fprintf(stderr, "mtastorm: unknown command %q\n%s", args[0], usage)
+	return exitUsage
+}
+
+// parse parses flags and positional arguments in any order.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mtastorm run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "bundle folder (default ./mtastorm-out/<scenario>-<time>)")
+	seed := fs.Int64("seed", 0, "override the scenario's seed")
+	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
+	quiet := fs.Bool("quiet", false, "print only the verdict line")
+	debug := fs.Bool("debug", false, "debug logs on stderr")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mtastorm run: want one scenario file, got %d\n%s", len(pos), usage)
+		return exitUsage
+	}
+	sc, err := scenario.Load(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitUsage
+	}
+	opts := harness.Options{Out: *out, ToxiproxyURL: *url, Timeline: stdout}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "seed" {
+			opts.Seed = seed
+		}
+	})
+	if opts.Out == "" {
+		opts.Out = filepath.Join("mtastorm-out", fmt.Sprintf("%s-%s", sc.Name, time.Now().Format("20060102-150405")))
+	}
+	if *quiet {
+		opts.Timeline = nil
+	}
+	level := slog.LevelWarn
+	if *debug {
+		level = slog.LevelDebug
+	}
+	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	res, err := harness.Run(ctx, sc, opts)
+	var inErr *harness.InputError
+	switch {
+	case errors.As(err, &inErr):
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitInfra
+	}
+	fmt.Fprintf(stdout, "bundle %s\n", res.Dir)
+	switch res.Summary.Verdict {
+	case harness.Passed:
+		return exitPassed
+	case harness.Failed:
+		return exitFailed
+	}
+	return exitUnknown
+}

@@ -1,0 +1,41 @@
+package faults
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+func init() { Register(cycle{}) }
+
+// cycle takes the link down and up `count` times: down for `down`, up for
+// `up`, each moved by a seeded draw within ±`jitter`. It is the Q152877
+// condition. An `until` before the train ends cuts it short, link up.
+type cycle struct{}
+
+func (cycle) Name() string { return "cycle" }
+
+func (cycle) Expand(s Spec, rng *rand.Rand) ([]Toggle, error) {
+	down, up, n, j := s.Params.Duration("down"), s.Params.Duration("up"), s.Params.Int("count"), s.Params.Duration("jitter")
+	if down <= 0 || up <= 0 || n < 1 {
+		return nil, errors.New("cycle needs down > 0, up > 0 and count ≥ 1")
+	}
+	var ts []Toggle
+	t := s.At
+	for i := int64(0); i < n; i++ {
+		d := jittered(rng, down, j, time.Millisecond)
+		u := jittered(rng, up, j, time.Millisecond)
+		if s.Until > 0 && t >= s.Until {
+			break
+		}
+		ts = append(ts, Toggle{Offset: t, Action: ActDisable})
+		end := t + d
+		if s.Until > 0 && end > s.Until {
+			end = s.Until
+		}
+		ts = append(ts, Toggle{Offset: end, Action: ActEnable, Heal: i == n-1 || s.Until > 0 && end+u >= s.Until})
+		t = end + u
+	}
+	ts[len(ts)-1].Heal = true
+	return ts, nil
+}

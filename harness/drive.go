@@ -1,0 +1,229 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+)
+
+// step is one thing the timeline does at an offset.
+type step struct {
+	at     time.Duration
+	order  int // ties: faults, then actions, then traffic
+	toggle *faults.Toggle
+	action *scenario.Action
+	submit func(ctx context.Context) error
+}
+
+// steps merges the schedule, the actions and the traffic into one timeline.
+func (r *run) steps() []step {
+	var out []step
+	for i := range r.sched.Toggles {
+		out = append(out, step{at: r.sched.Toggles[i].Offset, order: 0, toggle: &r.sched.Toggles[i]})
+	}
+	for i := range r.sc.Actions {
+		out = append(out, step{at: r.sc.Actions[i].At, order: 1, action: &r.sc.Actions[i]})
+	}
+	for ti, t := range r.sc.Traffic {
+		for i := 0; i < t.Messages; i++ {
+			at := t.Start
+			if t.Rate > 0 {
+				at += time.Duration(float64(i) / t.Rate * float64(time.Second))
+			}
+			ti, i, t := ti, i, t
+			out = append(out, step{at: at, order: 2, submit: func(ctx context.Context) error { return r.submit(ctx, t, ti, i) }})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].at != out[j].at {
+			return out[i].at < out[j].at
+		}
+		return out[i].order < out[j].order
+	})
+	return out
+}
+
+// drive carries out the steps at their offsets.
+func (r *run) drive(ctx context.Context, steps []step) {
+	defer func() {
+		r.mu.Lock()
+		r.stepsDone = true
+		r.mu.Unlock()
+	}()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	for _, s := range steps {
+		if wait := s.at - r.offset(); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		var err error
+		switch {
+		case s.toggle != nil:
+			err = r.applyToggle(ctx, s.at, *s.toggle)
+		case s.action != nil:
+			err = r.act(ctx, *s.action)
+		default:
+			err = s.submit(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			r.mu.Lock()
+			if r.stepErr == nil {
+				r.stepErr = err
+			}
+			r.mu.Unlock()
+			r.log.Error("step failed", "at", s.at, "err", err)
+			return
+		}
+	}
+}
+
+func (r *run) applyToggle(ctx context.Context, planned time.Duration, t faults.Toggle) error {
+	proxy := r.proxies[t.Link]
+	err := faults.Apply(ctx, r.backend, proxy, t)
+	applied := r.offset()
+	e := LedgerEntry{Phase: "applied", Planned: planned.Seconds(), Applied: applied.Seconds(),
+		LagMS: float64(applied-planned) / float64(time.Millisecond), Link: t.Link, Fault: t.Fault, Type: t.Type, Action: t.Action}
+	if t.Heal {
+		e.Phase = "healed"
+	}
+	if err != nil {
+		e.Phase, e.Error = "failed", err.Error()
+	}
+	r.mu.Lock()
+	r.ledger = append(r.ledger, e)
+	r.mu.Unlock()
+	r.tl.toggle(applied, t)
+	return err
+}
+
+func (r *run) act(ctx context.Context, a scenario.Action) error {
+	m := r.mtas[a.MTA]
+	var err error
+	switch a.Op {
+	case "restart":
+		err = m.Restart(ctx)
+	case "stop":
+		err = m.Stop(ctx)
+	case "start":
+		err = m.StartAgain(ctx)
+	default:
+		err = fmt.Errorf("unknown action %q", a.Op)
+	}
+	at := r.offset()
+	e := LedgerEntry{Phase: "action", Planned: a.At.Seconds(), Applied: at.Seconds(),
+		LagMS: float64(at-a.At) / float64(time.Millisecond), Fault: -1, Action: a.Op, MTA: a.MTA}
+	if err != nil {
+		e.Error = err.Error()
+		err = fmt.Errorf("harness: %s %s at %s: %w", a.Op, a.MTA, a.At, err)
+	}
+	r.mu.Lock()
+	r.ledger = append(r.ledger, e)
+	r.mu.Unlock()
+	r.tl.action(at, a)
+	return err
+}
+
+// watch samples the pools until the run's verdict is decided or its
+// duration is up.
+func (r *run) watch(ctx context.Context) {
+	tick := time.NewTicker(r.opts.SampleEvery)
+	defer tick.Stop()
+	end := time.NewTimer(r.sc.Duration)
+	defer end.Stop()
+	anchor := r.anchor()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-end.C:
+			return
+		case <-tick.C:
+		}
+		quiet := r.sample()
+		r.mu.Lock()
+		done, failed := r.stepsDone, r.stepErr != nil
+		delivered := r.allDelivered()
+		r.mu.Unlock()
+		if failed {
+			return
+		}
+		if !done || r.offset() < anchor {
+			continue
+		}
+		if delivered && quiet {
+			return // everything delivered, every pool at baseline: decided
+		}
+		if rec := r.sc.Expect.Recovery; rec != nil && r.offset() > anchor+rec.Within+r.opts.SampleEvery {
+			return // the recovery bound is already broken: decided
+		}
+	}
+}
+
+// allDelivered reports whether every submitted message reached its
+// receiver; r.mu must be held.
+func (r *run) allDelivered() bool {
+	want := 0
+	for _, t := range r.sc.Traffic {
+		want += t.Messages
+	}
+	if len(r.submitted) < want {
+		return false
+	}
+	got := map[string]bool{}
+	for _, name := range r.order {
+		for _, d := range r.mtas[name].Deliveries() {
+			got[d.ID] = true
+		}
+	}
+	for id := range r.submitted {
+		if !got[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// sample records every MTA's pool; it reports whether all are at baseline
+// with empty queues.
+func (r *run) sample() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	t := r.offset().Seconds()
+	quiet := true
+	var batch []Sample
+	for _, name := range r.order {
+		m := r.mtas[name]
+		s := Sample{T: t, MTA: name, Running: m.Running()}
+		snap, err := m.Snapshot(ctx)
+		if err == nil {
+			s.Idle, s.Busy, s.Leaked, s.Queued = snap.Idle, snap.Busy, snap.Leaked, snap.Queued
+			for _, k := range snap.KCBs {
+				s.States = append(s.States, int(k.State))
+			}
+		}
+		if !s.Running || s.Busy > 0 || s.Leaked > 0 || s.Queued > 0 {
+			quiet = false
+		}
+		batch = append(batch, s)
+	}
+	r.mu.Lock()
+	for _, s := range batch {
+		if s.Leaked > r.maxLeaked[s.MTA] {
+			r.tl.leaked(r.offset(), s.MTA, r.maxLeaked[s.MTA], s.Leaked)
+			r.maxLeaked[s.MTA] = s.Leaked
+		}
+	}
+	r.samples = append(r.samples, batch...)
+	r.mu.Unlock()
+	return quiet
+}

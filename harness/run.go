@@ -1,0 +1,375 @@
+// Package harness runs an mtastorm scenario: it starts the MTAs and the
+// links (Toxiproxy proxies), drives traffic, faults and actions on one
+// timeline, samples every pool, ends the run as soon as its verdict is
+// decided, judges recovery (DESIGN.md section 6) and writes the bundle.
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
+	"github.com/mtastorm/mtastorm/mtastub/store"
+)
+
+// Options tune a run. The zero value runs on an embedded Toxiproxy (or
+// TOXIPROXY_URL) and writes no bundle.
+type Options struct {
+	// Out is the bundle folder; "" writes none.
+	Out string
+	// Seed, when set, overrides the scenario's seed.
+	Seed *int64
+	// ToxiproxyURL selects an external toxiproxy-server; "" means
+	// TOXIPROXY_URL, else an embedded server.
+	ToxiproxyURL string
+	// Backend, when set, is used instead of opening one (and is not closed).
+	Backend toxi.Backend
+	// Logger receives the run's logs (default: discard).
+	Logger *slog.Logger
+	// Timeline receives a short human timeline (nil: none).
+	Timeline io.Writer
+	// SampleEvery is the pool sampling period (default 50ms).
+	SampleEvery time.Duration
+}
+
+// InputError is a problem with what the run was given (exit code 2).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InfraError is an infrastructure failure: Toxiproxy unreachable, a port in
+// use, a timeout (exit code 3).
+type InfraError struct{ Err error }
+
+func (e *InfraError) Error() string { return e.Err.Error() }
+func (e *InfraError) Unwrap() error { return e.Err }
+
+// Result is what a run produced.
+type Result struct {
+	Summary    Summary
+	Schedule   *faults.Schedule
+	Events     []eventlog.Record
+	Deliveries []DeliveryRecord
+	Samples    []Sample
+	Ledger     []LedgerEntry
+	// Dir is the bundle folder ("" when none was written).
+	Dir string
+
+	submitted map[string]submission
+}
+
+// DeliveryRecord is one message delivered to an MTA's user.
+type DeliveryRecord struct {
+	kernel.Delivery
+	// T is the offset from the run start in seconds.
+	T float64 `json:"t"`
+}
+
+// Sample is one MTA's pool and queue at one moment.
+type Sample struct {
+	T      float64 `json:"t"`
+	MTA    string  `json:"mta"`
+	Idle   int     `json:"idle"`
+	Busy   int     `json:"busy"`
+	Leaked int     `json:"leaked"`
+	Queued int     `json:"queued"`
+	// States lists every KCB's state, index 0 (the listener) first.
+	States []int `json:"states"`
+	// Running is false while the MTA is stopped.
+	Running bool `json:"running"`
+}
+
+// LedgerEntry records one fault toggle or action: planned and applied
+// offsets, or the error that kept it from applying.
+type LedgerEntry struct {
+	Phase   string  `json:"phase"` // applied | healed | failed | action
+	Planned float64 `json:"planned_s"`
+	Applied float64 `json:"applied_s"`
+	LagMS   float64 `json:"lag_ms"`
+	Link    string  `json:"link,omitempty"`
+	Fault   int     `json:"fault"`
+	Type    string  `json:"type,omitempty"`
+	Action  string  `json:"action"`
+	MTA     string  `json:"mta,omitempty"`
+	Error   string  `json:"error,omitempty"`
+}
+
+// run is one scenario run in progress.
+type run struct {
+	sc      *scenario.Scenario
+	opts    Options
+	log     *slog.Logger
+	tl      *timeline
+	backend toxi.Backend
+	mtas    map[string]*mtastub.MTA
+	order   []string
+	proxies map[string]string // link -> proxy name
+	sched   *faults.Schedule
+	t0      time.Time
+
+	mu        sync.Mutex
+	events    []eventlog.Record
+	ledger    []LedgerEntry
+	submitted map[string]submission
+	samples   []Sample
+	maxLeaked map[string]int
+	stepsDone bool
+	stepErr   error
+}
+
+type submission struct {
+	from, to string
+	at       time.Duration
+}
+
+// Run runs sc and judges it. The error is an *InputError or *InfraError
+// when the run could not be carried out; a failed check is not an error.
+func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.SampleEvery <= 0 {
+		opts.SampleEvery = 50 * time.Millisecond
+	}
+	if opts.Seed != nil {
+		cp := *sc
+		cp.Seed = *opts.Seed
+		sc = &cp
+	}
+	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]*mtastub.MTA{},
+		proxies: map[string]string{}, submitted: map[string]submission{}, maxLeaked: map[string]int{}}
+	sched, err := faults.Expand(sc.Name, sc.Seed, specs(sc))
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("harness: %s: %w", sc.File, err)}
+	}
+	r.sched = sched
+	return r.execute(ctx)
+}
+
+func specs(sc *scenario.Scenario) []faults.Spec {
+	out := make([]faults.Spec, len(sc.Faults))
+	for i, f := range sc.Faults {
+		out[i] = faults.Spec{Index: i, At: f.At, Until: f.Until, Link: f.From + "->" + f.To, Type: f.Type, Params: f}
+	}
+	return out
+}
+
+func (r *run) execute(ctx context.Context) (*Result, error) {
+	if err := r.setup(ctx); err != nil {
+		r.teardown()
+		return nil, err
+	}
+	steps := r.steps()
+	r.t0 = time.Now()
+	r.tl.start(r.sc, r.t0)
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.drive(runCtx, steps) }()
+	r.watch(ctx)
+	cancel()
+	wg.Wait()
+	elapsed := time.Since(r.t0)
+	r.healAll()
+	r.sample() // the final state, healed
+	res := r.collect(elapsed)
+	r.teardown()
+	if r.stepErr != nil {
+		return nil, &InfraError{Err: r.stepErr}
+	}
+	if ctx.Err() != nil {
+		return nil, &InfraError{Err: fmt.Errorf("harness: %s: interrupted: %w", r.sc.Name, ctx.Err())}
+	}
+	res.Summary = judge(r.sc, res, r.anchor(), elapsed)
+	r.tl.verdict(res.Summary)
+	if r.opts.Out != "" {
+		if err := writeBundle(r.opts.Out, r.sc, res); err != nil {
+			return res, &InfraError{Err: err}
+		}
+		res.Dir = r.opts.Out
+	}
+	return res, nil
+}
+
+// setup opens the backend, starts the MTAs and creates the links.
+func (r *run) setup(ctx context.Context) error {
+	for _, m := range r.sc.MTAs {
+		if m.Admin != "" {
+			return &InputError{Err: fmt.Errorf("harness: %s:%d: mtas: %s: admin: remote MTAs are not supported by this build yet", r.sc.File, m.Line, m.Name)}
+		}
+	}
+	r.backend = r.opts.Backend
+	if r.backend == nil {
+		b, err := toxi.Open(ctx, r.opts.ToxiproxyURL, r.log)
+		if err != nil {
+			return &InfraError{Err: fmt.Errorf("harness: %w", err)}
+		}
+		r.backend = b
+	}
+	for _, spec := range r.sc.MTAs {
+		lp := spec.LeakProbability
+		m, err := mtastub.Start(ctx, mtastub.Config{
+			Name: spec.Name, Org: spec.Org, Site: spec.Site, Mode: kernel.Mode(spec.Mode), KCBs: spec.KCBs,
+			Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: r.sc.Seed,
+			ExtendedEvents: spec.ExtendedEvents, Logger: r.log,
+		})
+		if err != nil {
+			return &InfraError{Err: fmt.Errorf("harness: start %s: %w", spec.Name, err)}
+		}
+		r.mtas[spec.Name] = m
+		r.order = append(r.order, spec.Name)
+		m.Events().SetSink(r.onEvent)
+	}
+	id := runID()
+	for _, l := range r.sc.Links {
+		name := fmt.Sprintf("%s%s-%s-%s", toxi.ProxyPrefix, id, l.From, l.To)
+		listen, err := r.backend.CreateProxy(ctx, name, r.mtas[l.To].Addr())
+		if err != nil {
+			return &InfraError{Err: fmt.Errorf("harness: link %s->%s: %w", l.From, l.To, err)}
+		}
+		r.proxies[l.From+"->"+l.To] = name
+		if err := r.mtas[l.From].SetPeer(ctx, l.To, listen); err != nil {
+			return &InfraError{Err: fmt.Errorf("harness: link %s->%s: %w", l.From, l.To, err)}
+		}
+	}
+	return nil
+}
+
+func runID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// teardown stops the MTAs, removes the proxies and closes an owned backend.
+func (r *run) teardown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, name := range r.order {
+		if err := r.mtas[name].Close(ctx); err != nil {
+			r.log.Warn("stop MTA", "mta", name, "err", err)
+		}
+	}
+	if r.backend == nil {
+		return
+	}
+	for _, p := range r.proxies {
+		if err := r.backend.Remove(ctx, p); err != nil {
+			r.log.Warn("remove proxy", "proxy", p, "err", err)
+		}
+	}
+	if r.opts.Backend == nil {
+		if err := r.backend.Close(ctx); err != nil {
+			r.log.Warn("close toxiproxy backend", "err", err)
+		}
+	}
+}
+
+// healAll leaves every link enabled and without toxics.
+func (r *run) healAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for link, p := range r.proxies {
+		if err := faults.Heal(ctx, r.backend, p); err != nil {
+			r.log.Warn("heal", "link", link, "err", err)
+			r.mu.Lock()
+			if r.stepErr == nil {
+				r.stepErr = err
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+func (r *run) onEvent(rec eventlog.Record) {
+	r.mu.Lock()
+	r.events = append(r.events, rec)
+	r.mu.Unlock()
+	r.tl.event(rec)
+}
+
+func (r *run) offset() time.Duration { return time.Since(r.t0) }
+
+// anchor is when recovery starts counting: the last fault healed or the
+// last action, whichever is later.
+func (r *run) anchor() time.Duration {
+	a := r.sched.LastHeal()
+	for _, act := range r.sc.Actions {
+		a = max(a, act.At)
+	}
+	return a
+}
+
+// collect gathers what the run produced.
+func (r *run) collect(elapsed time.Duration) *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := &Result{Schedule: r.sched, Events: append([]eventlog.Record(nil), r.events...), Samples: r.samples, Ledger: r.ledger}
+	for _, name := range r.order {
+		for _, d := range r.mtas[name].Deliveries() {
+			res.Deliveries = append(res.Deliveries, DeliveryRecord{Delivery: d, T: d.At.Sub(r.t0).Seconds()})
+		}
+	}
+	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
+	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
+	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, DurationS: elapsed.Seconds(), MTAs: map[string]*MTASummary{}}
+	for _, name := range r.order {
+		ms := &MTASummary{Mode: string(r.mtas[name].Mode()), Events: map[string]int{}, KCBsLeaked: r.maxLeaked[name]}
+		res.Summary.MTAs[name] = ms
+	}
+	for _, s := range r.submitted {
+		res.Summary.MTAs[s.from].Submitted++
+	}
+	for _, d := range res.Deliveries {
+		res.Summary.MTAs[d.To].Delivered++
+	}
+	for _, e := range res.Events {
+		if ms := res.Summary.MTAs[e.MTA]; ms != nil {
+			ms.Events[fmt.Sprint(e.ID)]++
+		}
+	}
+	res.submitted = r.submitted
+	if n := len(r.samples); n > 0 {
+		for i := n - 1; i >= 0 && r.samples[i].T == r.samples[n-1].T; i-- {
+			res.Summary.MTAs[r.samples[i].MTA].LeakedAtEnd = r.samples[i].Leaked
+		}
+	}
+	return res
+}
+
+// payload builds the payload of message i of traffic t (deterministic).
+func payload(size int, i int) []byte {
+	b := make([]byte, size)
+	for j := range b {
+		b[j] = byte('a' + (i+j)%26)
+	}
+	return b
+}
+
+func (r *run) submit(ctx context.Context, t scenario.Traffic, ti, i int) error {
+	id := fmt.Sprintf("%s-%s-%d-%06d", t.From, t.To, ti, i)
+	m := r.mtas[t.From]
+	if !m.Running() {
+		return nil // a stopped MTA accepts nothing; the message is never submitted
+	}
+	if err := m.Submit(ctx, store.Message{ID: id, To: t.To, Priority: uint8(t.Priority), Payload: payload(t.Size, i)}); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.submitted[id] = submission{from: t.From, to: t.To, at: r.offset()}
+	r.mu.Unlock()
+	return nil
+}
