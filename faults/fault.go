@@ -32,7 +32,7 @@ type Spec struct {
 	Index int
 	// At is the start offset; Until the heal offset (0 = the run end heals it).
 	At, Until time.Duration
-	// Link is "FROM->TO".
+	// Link is "FROM->TO"; "" for composite faults that name their links.
 	Link string
 	// Type names the fault type.
 	Type   string
@@ -90,7 +90,8 @@ type Toggle struct {
 	At string `json:"at"`
 	// Link is "FROM->TO".
 	Link string `json:"link"`
-	// Fault is the index of the scenario fault it belongs to; Type its type.
+	// Fault is the index of the scenario fault it belongs to; Type its type
+	// (for a composite fault, the type of the part: storm → latency, ...).
 	Fault int    `json:"fault"`
 	Type  string `json:"type"`
 	// Action is one of the Act constants.
@@ -123,7 +124,13 @@ func Expand(name string, seed int64, specs []Spec) (*Schedule, error) {
 			return nil, fmt.Errorf("faults: %s %s: %w", s.Type, s.Link, err)
 		}
 		for i := range ts {
-			ts[i].Link, ts[i].Fault, ts[i].Type = s.Link, s.Index, s.Type
+			if ts[i].Link == "" { // composite faults (storm, swizzle) name a link per toggle
+				ts[i].Link = s.Link
+			}
+			if ts[i].Type == "" {
+				ts[i].Type = s.Type
+			}
+			ts[i].Fault = s.Index
 			ts[i].At = ts[i].Offset.String()
 		}
 		sched.Toggles = append(sched.Toggles, ts...)

@@ -162,7 +162,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, err
 func specs(sc *scenario.Scenario) []faults.Spec {
 	out := make([]faults.Spec, len(sc.Faults))
 	for i, f := range sc.Faults {
-		out[i] = faults.Spec{Index: i, At: f.At, Until: f.Until, Link: f.From + "->" + f.To, Type: f.Type, Params: f}
+		out[i] = faults.Spec{Index: i, At: f.At, Until: f.Until, Link: f.Link, Type: f.Type, Params: f}
+		if f.From != "" {
+			out[i].Link = f.From + "->" + f.To
+		}
 	}
 	return out
 }
