@@ -20,6 +20,9 @@ func (cycle) Expand(s Spec, rng *rand.Rand) ([]Toggle, error) {
 	if down <= 0 || up <= 0 || n < 1 {
 		return nil, errors.New("cycle needs down > 0, up > 0 and count ≥ 1")
 	}
+	if s.Until > 0 && s.Until <= s.At {
+		return nil, errors.New("cycle needs until after at")
+	}
 	var ts []Toggle
 	t := s.At
 	for i := int64(0); i < n; i++ {

@@ -1,11 +1,14 @@
 package harness
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
@@ -50,6 +53,7 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 	jsonFile := func(v any) func(*os.File) error {
 		return func(f *os.File) error {
 			enc := json.NewEncoder(f)
+			enc.SetEscapeHTML(false)
 			enc.SetIndent("", "  ")
 			return enc.Encode(v)
 		}
@@ -57,6 +61,7 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 	lines := func(n int, item func(i int) any) func(*os.File) error {
 		return func(f *os.File) error {
 			enc := json.NewEncoder(f)
+			enc.SetEscapeHTML(false)
 			for i := range n {
 				if err := enc.Encode(item(i)); err != nil {
 					return err
@@ -83,4 +88,37 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// LoadSchedule reads a bundle's schedule.json.
+func LoadSchedule(path string) (*faults.Schedule, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("harness: load schedule: %w", err)
+	}
+	var s faults.Schedule
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("harness: %s: byte %d: %w", path, se.Offset, err)
+		}
+		return nil, fmt.Errorf("harness: %s: %w", path, err)
+	}
+	for i, t := range s.Toggles {
+		switch t.Action {
+		case faults.ActDisable, faults.ActEnable:
+		case faults.ActAddToxic, faults.ActUpdateToxic, faults.ActRemoveToxic:
+			if t.Toxic == nil || t.Toxic.Name == "" {
+				return nil, fmt.Errorf("harness: %s: toggles[%d]: %s needs a toxic with a name", path, i, t.Action)
+			}
+		default:
+			return nil, fmt.Errorf("harness: %s: toggles[%d]: unknown action %q", path, i, t.Action)
+		}
+		if i > 0 && t.Offset < s.Toggles[i-1].Offset {
+			return nil, fmt.Errorf("harness: %s: toggles[%d]: offset %s before the previous toggle's", path, i, t.Offset)
+		}
+	}
+	return &s, nil
 }

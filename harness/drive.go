@@ -88,10 +88,12 @@ func (r *run) drive(ctx context.Context, steps []step) {
 }
 
 func (r *run) applyToggle(ctx context.Context, planned time.Duration, t faults.Toggle) error {
-	proxy := r.proxies[t.Link]
-	err := faults.Apply(ctx, r.backend, proxy, t)
+	err := faults.Apply(ctx, r.backend, r.proxies[t.Link], t)
+	if err == nil {
+		err = faults.Apply(ctx, r.backend, r.probes[t.Link], t)
+	}
 	applied := r.offset()
-	e := LedgerEntry{Phase: "applied", Planned: planned.Seconds(), Applied: applied.Seconds(),
+	e := LedgerEntry{Phase: "applied", Planned: planned.Seconds(), At: applied.Seconds(),
 		LagMS: float64(applied-planned) / float64(time.Millisecond), Link: t.Link, Fault: t.Fault, Type: t.Type, Action: t.Action}
 	if t.Heal {
 		e.Phase = "healed"
@@ -99,11 +101,34 @@ func (r *run) applyToggle(ctx context.Context, planned time.Duration, t faults.T
 	if err != nil {
 		e.Phase, e.Error = "failed", err.Error()
 	}
+	r.record(e)
+	r.tl.toggle(applied, t)
+	if err == nil && t.Action != faults.ActUpdateToxic {
+		r.verify(planned, t)
+	}
+	return err
+}
+
+// verify probes the toggle's effect on the link's probe twin in the
+// background and records what it saw.
+func (r *run) verify(planned time.Duration, t faults.Toggle) {
+	r.probing.Add(1)
+	go func() {
+		defer r.probing.Done()
+		detail, err := faults.Probe(context.Background(), r.probeAddrs[t.Link], t)
+		e := LedgerEntry{Phase: "verified", Planned: planned.Seconds(), At: r.offset().Seconds(), Link: t.Link,
+			Fault: t.Fault, Type: t.Type, Action: t.Action, Detail: detail}
+		if err != nil {
+			e.Phase, e.Error = "unverified", err.Error()
+		}
+		r.record(e)
+	}()
+}
+
+func (r *run) record(e LedgerEntry) {
 	r.mu.Lock()
 	r.ledger = append(r.ledger, e)
 	r.mu.Unlock()
-	r.tl.toggle(applied, t)
-	return err
 }
 
 func (r *run) act(ctx context.Context, a scenario.Action) error {
@@ -120,15 +145,13 @@ func (r *run) act(ctx context.Context, a scenario.Action) error {
 		err = fmt.Errorf("unknown action %q", a.Op)
 	}
 	at := r.offset()
-	e := LedgerEntry{Phase: "action", Planned: a.At.Seconds(), Applied: at.Seconds(),
+	e := LedgerEntry{Phase: "action", Planned: a.At.Seconds(), At: at.Seconds(),
 		LagMS: float64(at-a.At) / float64(time.Millisecond), Fault: -1, Action: a.Op, MTA: a.MTA}
 	if err != nil {
 		e.Error = err.Error()
 		err = fmt.Errorf("harness: %s %s at %s: %w", a.Op, a.MTA, a.At, err)
 	}
-	r.mu.Lock()
-	r.ledger = append(r.ledger, e)
-	r.mu.Unlock()
+	r.record(e)
 	r.tl.action(at, a)
 	return err
 }

@@ -6,8 +6,6 @@ package harness
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,6 +40,9 @@ type Options struct {
 	Timeline io.Writer
 	// SampleEvery is the pool sampling period (default 50ms).
 	SampleEvery time.Duration
+	// Schedule, when set, is applied instead of expanding the scenario's
+	// faults from the seed (a replay).
+	Schedule *faults.Schedule
 }
 
 // InputError is a problem with what the run was given (exit code 2).
@@ -92,19 +93,25 @@ type Sample struct {
 	Running bool `json:"running"`
 }
 
-// LedgerEntry records one fault toggle or action: planned and applied
-// offsets, or the error that kept it from applying.
+// LedgerEntry is one line of ledger.jsonl: a fault toggle planned, applied
+// (or healed, for the toggle that ends a fault), verified (its effect seen
+// on the wire) or unverified, failed; or an action carried out.
 type LedgerEntry struct {
-	Phase   string  `json:"phase"` // applied | healed | failed | action
+	// Phase is planned, applied, healed, verified, unverified, failed or action.
+	Phase string `json:"phase"`
+	// Planned is the planned offset; At when this phase happened (seconds
+	// from the run start); LagMS is At − Planned for applied and healed.
 	Planned float64 `json:"planned_s"`
-	Applied float64 `json:"applied_s"`
-	LagMS   float64 `json:"lag_ms"`
+	At      float64 `json:"at_s"`
+	LagMS   float64 `json:"lag_ms,omitempty"`
 	Link    string  `json:"link,omitempty"`
 	Fault   int     `json:"fault"`
 	Type    string  `json:"type,omitempty"`
 	Action  string  `json:"action"`
 	MTA     string  `json:"mta,omitempty"`
-	Error   string  `json:"error,omitempty"`
+	// Detail says what the probe observed.
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // run is one scenario run in progress.
@@ -117,8 +124,14 @@ type run struct {
 	mtas    map[string]*mtastub.MTA
 	order   []string
 	proxies map[string]string // link -> proxy name
-	sched   *faults.Schedule
-	t0      time.Time
+	// probes are the links' twins: same toggles, upstream an echo server,
+	// so a probe can observe each toggle's effect without reaching an MTA.
+	probes     map[string]string // link -> probe proxy name
+	probeAddrs map[string]string // link -> probe proxy address
+	echo       *faults.Echo
+	probing    sync.WaitGroup
+	sched      *faults.Schedule
+	t0         time.Time
 
 	mu        sync.Mutex
 	events    []eventlog.Record
@@ -150,12 +163,20 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, err
 		sc = &cp
 	}
 	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]*mtastub.MTA{},
-		proxies: map[string]string{}, submitted: map[string]submission{}, maxLeaked: map[string]int{}}
-	sched, err := faults.Expand(sc.Name, sc.Seed, specs(sc))
-	if err != nil {
-		return nil, &InputError{Err: fmt.Errorf("harness: %s: %w", sc.File, err)}
+		proxies: map[string]string{}, probes: map[string]string{}, probeAddrs: map[string]string{}, submitted: map[string]submission{}, maxLeaked: map[string]int{}}
+	r.sched = opts.Schedule
+	if r.sched == nil {
+		sched, err := faults.Expand(sc.Name, sc.Seed, specs(sc))
+		if err != nil {
+			return nil, &InputError{Err: fmt.Errorf("harness: %s: %w", sc.File, err)}
+		}
+		r.sched = sched
 	}
-	r.sched = sched
+	for _, t := range r.sched.Toggles {
+		if from, to, ok := scenario.ParseLink(t.Link); !ok || !sc.HasLink(from, to) {
+			return nil, &InputError{Err: fmt.Errorf("harness: %s: schedule toggle at %s names link %q, which the scenario does not declare", sc.File, t.At, t.Link)}
+		}
+	}
 	return r.execute(ctx)
 }
 
@@ -176,6 +197,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	steps := r.steps()
+	for _, t := range r.sched.Toggles {
+		r.record(LedgerEntry{Phase: "planned", Planned: t.Offset.Seconds(), Link: t.Link, Fault: t.Fault, Type: t.Type, Action: t.Action})
+	}
 	r.t0 = time.Now()
 	r.tl.start(r.sc, r.t0)
 	runCtx, cancel := context.WithCancel(ctx)
@@ -187,6 +211,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	wg.Wait()
 	elapsed := time.Since(r.t0)
 	r.healAll()
+	r.probing.Wait()
 	r.sample() // the final state, healed
 	res := r.collect(elapsed)
 	r.teardown()
@@ -236,25 +261,33 @@ func (r *run) setup(ctx context.Context) error {
 		r.order = append(r.order, spec.Name)
 		m.Events().SetSink(r.onEvent)
 	}
-	id := runID()
+	if err := removeLeftovers(ctx, r.backend, r.log); err != nil {
+		return &InfraError{Err: fmt.Errorf("harness: %w", err)}
+	}
+	echo, err := faults.NewEcho()
+	if err != nil {
+		return &InfraError{Err: fmt.Errorf("harness: %w", err)}
+	}
+	r.echo = echo
+	prefix := proxyPrefix()
 	for _, l := range r.sc.Links {
-		name := fmt.Sprintf("%s%s-%s-%s", toxi.ProxyPrefix, id, l.From, l.To)
+		link := l.From + "->" + l.To
+		name := fmt.Sprintf("%s%s-%s", prefix, l.From, l.To)
 		listen, err := r.backend.CreateProxy(ctx, name, r.mtas[l.To].Addr())
 		if err != nil {
-			return &InfraError{Err: fmt.Errorf("harness: link %s->%s: %w", l.From, l.To, err)}
+			return &InfraError{Err: fmt.Errorf("harness: link %s: %w", link, err)}
 		}
-		r.proxies[l.From+"->"+l.To] = name
+		r.proxies[link] = name
+		probe, err := r.backend.CreateProxy(ctx, name+"-probe", echo.Addr())
+		if err != nil {
+			return &InfraError{Err: fmt.Errorf("harness: link %s probe: %w", link, err)}
+		}
+		r.probes[link], r.probeAddrs[link] = name+"-probe", probe
 		if err := r.mtas[l.From].SetPeer(ctx, l.To, listen); err != nil {
-			return &InfraError{Err: fmt.Errorf("harness: link %s->%s: %w", l.From, l.To, err)}
+			return &InfraError{Err: fmt.Errorf("harness: link %s: %w", link, err)}
 		}
 	}
 	return nil
-}
-
-func runID() string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // teardown stops the MTAs, removes the proxies and closes an owned backend.
@@ -266,12 +299,18 @@ func (r *run) teardown() {
 			r.log.Warn("stop MTA", "mta", name, "err", err)
 		}
 	}
+	r.probing.Wait()
+	if r.echo != nil {
+		_ = r.echo.Close()
+	}
 	if r.backend == nil {
 		return
 	}
-	for _, p := range r.proxies {
-		if err := r.backend.Remove(ctx, p); err != nil {
-			r.log.Warn("remove proxy", "proxy", p, "err", err)
+	for _, m := range []map[string]string{r.proxies, r.probes} {
+		for _, p := range m {
+			if err := r.backend.Remove(ctx, p); err != nil {
+				r.log.Warn("remove proxy", "proxy", p, "err", err)
+			}
 		}
 	}
 	if r.opts.Backend == nil {
@@ -286,7 +325,11 @@ func (r *run) healAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for link, p := range r.proxies {
-		if err := faults.Heal(ctx, r.backend, p); err != nil {
+		err := faults.Heal(ctx, r.backend, p)
+		if err == nil {
+			err = faults.Heal(ctx, r.backend, r.probes[link])
+		}
+		if err != nil {
 			r.log.Warn("heal", "link", link, "err", err)
 			r.mu.Lock()
 			if r.stepErr == nil {
@@ -321,6 +364,7 @@ func (r *run) collect(elapsed time.Duration) *Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res := &Result{Schedule: r.sched, Events: append([]eventlog.Record(nil), r.events...), Samples: r.samples, Ledger: r.ledger}
+	sort.SliceStable(res.Ledger, func(i, j int) bool { return res.Ledger[i].At < res.Ledger[j].At })
 	for _, name := range r.order {
 		for _, d := range r.mtas[name].Deliveries() {
 			res.Deliveries = append(res.Deliveries, DeliveryRecord{Delivery: d, T: d.At.Sub(r.t0).Seconds()})

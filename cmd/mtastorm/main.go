@@ -2,6 +2,8 @@
 // through Toxiproxy and judges recovery (DESIGN.md section 7).
 //
 //	mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL]
+//	mtastorm replay DIR [--out DIR] [--toxiproxy URL]
+//	mtastorm toxiproxy [--host 127.0.0.1] [--port 8474]
 //
 // Exit codes: 0 every check passed; 1 a check failed; 2 bad input or usage;
 // 3 infrastructure failure; 4 verdict unknown.
@@ -35,6 +37,10 @@ const (
 
 const usage = `usage:
   mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL] [--quiet] [--debug]
+  mtastorm replay DIR [--out DIR] [--toxiproxy URL] [--quiet] [--debug]
+      re-run a bundle: its scenario.yaml with the toggles of its schedule.json
+  mtastorm toxiproxy [--host 127.0.0.1] [--port 8474]
+      a toxiproxy-server with mtastorm's cut_at toxic registered
 
 exit codes: 0 passed, 1 a check failed, 2 bad input, 3 infrastructure failure, 4 verdict unknown
 `
@@ -54,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return runCmd(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replayCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitPassed
@@ -77,14 +85,26 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// common are the flags run and replay share.
+type common struct {
+	out, url     *string
+	quiet, debug *bool
+}
+
+func commonFlags(fs *flag.FlagSet) common {
+	return common{
+		out:   fs.String("out", "", "bundle folder (default ./mtastorm-out/<scenario>-<time>)"),
+		url:   fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)"),
+		quiet: fs.Bool("quiet", false, "print only the bundle line"),
+		debug: fs.Bool("debug", false, "debug logs on stderr"),
+	}
+}
+
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", "", "bundle folder (default ./mtastorm-out/<scenario>-<time>)")
+	c := commonFlags(fs)
 	seed := fs.Int64("seed", 0, "override the scenario's seed")
-	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
-	quiet := fs.Bool("quiet", false, "print only the verdict line")
-	debug := fs.Bool("debug", false, "debug logs on stderr")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return exitUsage
@@ -98,20 +118,52 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitUsage
 	}
-	opts := harness.Options{Out: *out, ToxiproxyURL: *url, Timeline: stdout}
+	opts := harness.Options{}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "seed" {
 			opts.Seed = seed
 		}
 	})
-	if opts.Out == "" {
-		opts.Out = filepath.Join("mtastorm-out", fmt.Sprintf("%s-%s", sc.Name, time.Now().Format("20060102-150405")))
+	return execute(ctx, sc, opts, c, "", stdout, stderr)
+}
+
+func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mtastorm replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := commonFlags(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
 	}
-	if *quiet {
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mtastorm replay: want one bundle folder, got %d\n%s", len(pos), usage)
+		return exitUsage
+	}
+	sc, err := scenario.Load(filepath.Join(pos[0], harness.FileScenario))
+	if err != nil {
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitUsage
+	}
+	sched, err := harness.LoadSchedule(filepath.Join(pos[0], harness.FileSchedule))
+	if err != nil {
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitUsage
+	}
+	// The kernel's own draws (leak_probability) use the seed the bundle ran with.
+	return execute(ctx, sc, harness.Options{Schedule: sched, Seed: &sched.Seed}, c, "-replay", stdout, stderr)
+}
+
+// execute runs sc and maps the outcome to an exit code.
+func execute(ctx context.Context, sc *scenario.Scenario, opts harness.Options, c common, suffix string, stdout, stderr io.Writer) int {
+	opts.Out, opts.ToxiproxyURL, opts.Timeline = *c.out, *c.url, stdout
+	if opts.Out == "" {
+		opts.Out = filepath.Join("mtastorm-out", fmt.Sprintf("%s%s-%s", sc.Name, suffix, time.Now().Format("20060102-150405")))
+	}
+	if *c.quiet {
 		opts.Timeline = nil
 	}
 	level := slog.LevelWarn
-	if *debug {
+	if *c.debug {
 		level = slog.LevelDebug
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))

@@ -19,6 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	zlog "github.com/rs/zerolog/log"
+
+	// Registers the MiniP1-aware "cut_at" toxic with every Toxiproxy
+	// server in the process, the embedded one included.
+	_ "github.com/mtastorm/mtastorm/faults/toxi/cutat"
 )
 
 // EmbeddedOptions configures [NewEmbedded].

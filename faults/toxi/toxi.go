@@ -71,10 +71,10 @@ type ProxyInfo struct {
 // Toxic is a Toxiproxy toxic. Toxicity is always 1 (mtastorm draws
 // randomness itself); Stream is "upstream" or "downstream".
 type Toxic struct {
-	Name       string         // unique per proxy; "" lets Toxiproxy name it TYPE_STREAM
-	Type       string         // latency, bandwidth, timeout, reset_peer, limit_data, slicer, slow_close, …
-	Stream     string         // "upstream" (client→server) or "downstream" (server→client)
-	Attributes map[string]any // type-specific; numbers read back are float64
+	Name       string         `json:"name"`                 // unique per proxy; "" lets Toxiproxy name it TYPE_STREAM
+	Type       string         `json:"type,omitempty"`       // latency, bandwidth, timeout, reset_peer, limit_data, slicer, slow_close, …
+	Stream     string         `json:"stream,omitempty"`     // "upstream" (client→server) or "downstream" (server→client)
+	Attributes map[string]any `json:"attributes,omitempty"` // type-specific; numbers read back are float64
 }
 
 // toxicJSON is the wire form of a toxic (the HTTP API and AddToxicJson).
