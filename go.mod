@@ -40,4 +40,7 @@ require (
 	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
 )
 
-tool github.com/onsi/ginkgo/v2/ginkgo
+tool (
+	github.com/Shopify/toxiproxy/v2/cmd/server
+	github.com/onsi/ginkgo/v2/ginkgo
+)

@@ -120,7 +120,7 @@ func TestMalformedScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr = cli(t, "run", path)
-	if code != exitUsage || !regexp.MustCompile(regexp.QuoteMeta(path)+`:10:\d+: traffic\[0\]\.rate`).MatchString(stderr) {
+	if code != exitUsage || !regexp.MustCompile(regexp.QuoteMeta(path)+`:9:\d+: traffic\[0\]\.rate`).MatchString(stderr) {
 		t.Errorf("bad value: code %d, stderr %q", code, stderr)
 	}
 }

@@ -70,6 +70,15 @@ func (l *fakeListener) Close() error {
 	return nil
 }
 
+func (l *fakeListener) closed() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (l *fakeListener) Addr() net.Addr { return fakeAddr(l.addr) }
 
 func (n *fakeNet) listen(addr string) *fakeListener {
@@ -112,7 +121,7 @@ func (n *fakeNet) Dial(ctx context.Context, addr string) (net.Conn, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	if down || l == nil {
+	if down || l == nil || l.closed() {
 		n.mu.Unlock()
 		return nil, refused(addr)
 	}
@@ -168,6 +177,7 @@ type harness struct {
 
 type option func(*kernel.Config)
 
+func withWindow(n int) option           { return func(c *kernel.Config) { c.Window = n } }
 func withKCBs(n int) option             { return func(c *kernel.Config) { c.KCBs = n } }
 func withTimers(t kernel.Timers) option { return func(c *kernel.Config) { c.Timers = t } }
 func withLeak(p float64) option         { return func(c *kernel.Config) { c.LeakProbability = &p } }

@@ -309,12 +309,15 @@ func TestUnmarshalAttributes(t *testing.T) {
 	bad := map[string]string{
 		`{"unit":"BINDX"}`:            "unknown unit kind",
 		`{"unit":""}`:                 "unit is required",
-		`{}`:                          "unit is required",
 		`{"unit":"INVALID"}`:          "unknown unit kind",
 		`{"unit":"BIND","index":0}`:   "index is 0",
 		`{"unit":"BIND","index":-2}`:  "index is -2",
 		`{"unit":"BIND","index":"x"}`: "cut_at:",
 		`{"unit":7}`:                  "cut_at:",
+	}
+	var fresh Toxic
+	if err := json.Unmarshal([]byte(`{"index":2}`), &fresh); err == nil || !strings.Contains(err.Error(), "unit is required") {
+		t.Errorf("no unit on a new toxic: err %v", err)
 	}
 	for in, want := range bad {
 		orig := Toxic{Unit: "CR", Index: 2}
