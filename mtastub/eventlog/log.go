@@ -211,12 +211,13 @@ func (s *Subscription) Close() {
 		s.started = true // a run that has not begun yet must not begin
 		s.queue = nil
 		s.mu.Unlock()
+		close(s.done)
 		if !started {
-			close(s.done)
 			close(s.out)
 			close(s.exited)
 		}
 	})
+	<-s.exited
 }
 
 func (s *Subscription) push(r Record) {
