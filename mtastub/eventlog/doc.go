@@ -10,6 +10,6 @@
 // document them (Q166602, Q170056, Q169143, Q157630) where those give a text.
 //
 // A Log never blocks its emitter on a slow subscriber and never drops an
-// event for a subscriber: each Subscription has an unbounded queue drained
+// event for a subscriber: each Subscription (a feed.Sub) has an unbounded queue drained
 // into its channel by its own goroutine, which Close releases.
 package eventlog

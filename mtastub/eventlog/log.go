@@ -3,6 +3,8 @@ package eventlog
 import (
 	"sync"
 	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/feed"
 )
 
 // Log is one MTA's event log: an append-only history, per-ID counts, push
@@ -15,14 +17,16 @@ type Log struct {
 	// emitMu serialises Emit so that history, subscribers and the sink all
 	// see one order. It is held while the sink runs; mu is not.
 	emitMu sync.Mutex
+	feed   feed.Feed[Record]
 
 	mu     sync.Mutex
-	recs   []Record
 	counts map[int]int
-	subs   map[*Subscription]struct{}
 	sink   func(Record)
-	closed bool
 }
+
+// Subscription is a push feed of a Log's records: queued without bound and
+// delivered on C in emit order by the subscription's own goroutine.
+type Subscription = feed.Sub[Record]
 
 // NewLog returns an empty log for the MTA named mta. now supplies the time of
 // records emitted without one; nil means time.Now.
@@ -30,12 +34,7 @@ func NewLog(mta string, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{
-		mta:    mta,
-		now:    now,
-		counts: make(map[int]int),
-		subs:   make(map[*Subscription]struct{}),
-	}
+	return &Log{mta: mta, now: now, counts: make(map[int]int)}
 }
 
 // MTA returns the name of the MTA the log belongs to.
@@ -70,12 +69,9 @@ func (l *Log) Emit(r Record) Record {
 
 	l.emitMu.Lock()
 	defer l.emitMu.Unlock()
+	l.feed.Publish(r)
 	l.mu.Lock()
-	l.recs = append(l.recs, r)
 	l.counts[r.ID]++
-	for s := range l.subs {
-		s.push(r)
-	}
 	sink := l.sink
 	l.mu.Unlock()
 	if sink != nil {
@@ -85,20 +81,10 @@ func (l *Log) Emit(r Record) Record {
 }
 
 // Records returns a copy of the history, oldest first.
-func (l *Log) Records() []Record {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]Record, len(l.recs))
-	copy(out, l.recs)
-	return out
-}
+func (l *Log) Records() []Record { return l.feed.History() }
 
 // Len returns the number of records emitted so far.
-func (l *Log) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.recs)
-}
+func (l *Log) Len() int { return l.feed.Len() }
 
 // Counts returns a fresh map from event ID to the number of records with it.
 func (l *Log) Counts() map[int]int {
@@ -121,144 +107,14 @@ func (l *Log) Count(id int) int {
 // Subscribe returns a subscription that receives every record emitted after
 // the call, in emit order. The caller must Close it. Subscribing to a closed
 // log returns a subscription whose channel is already closed.
-func (l *Log) Subscribe() *Subscription {
-	return l.subscribe(false)
-}
+func (l *Log) Subscribe() *Subscription { return l.feed.Subscribe(false) }
 
 // SubscribeAll is Subscribe preceded by a replay: the subscription receives
 // the whole history first, then every later record, with no gap and no
 // duplicate between the two. It lets a waiter check past events and wait
 // for future ones without a race.
-func (l *Log) SubscribeAll() *Subscription {
-	return l.subscribe(true)
-}
-
-func (l *Log) subscribe(replay bool) *Subscription {
-	s := newSubscription(l)
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		s.Close()
-		return s
-	}
-	if replay {
-		s.queue = append(s.queue, l.recs...)
-	}
-	l.subs[s] = struct{}{}
-	l.mu.Unlock()
-	go s.run()
-	return s
-}
+func (l *Log) SubscribeAll() *Subscription { return l.feed.Subscribe(true) }
 
 // Close closes every subscription of the log and makes later subscriptions
 // start closed. Emit keeps recording after Close. Close is idempotent.
-func (l *Log) Close() {
-	l.mu.Lock()
-	l.closed = true
-	subs := make([]*Subscription, 0, len(l.subs))
-	for s := range l.subs {
-		subs = append(subs, s)
-	}
-	l.mu.Unlock()
-	for _, s := range subs {
-		s.Close()
-	}
-}
-
-func (l *Log) remove(s *Subscription) {
-	l.mu.Lock()
-	delete(l.subs, s)
-	l.mu.Unlock()
-}
-
-// Subscription is a push feed of a Log's records. Records are queued without
-// bound and delivered on C in emit order by the subscription's goroutine.
-type Subscription struct {
-	log *Log
-	out chan Record
-
-	mu    sync.Mutex
-	queue []Record
-
-	wake    chan struct{} // capacity 1: "the queue may be non-empty"
-	done    chan struct{} // closed by Close
-	exited  chan struct{} // closed when run returns (or at once if it never ran)
-	once    sync.Once
-	started bool
-}
-
-func newSubscription(l *Log) *Subscription {
-	return &Subscription{
-		log:    l,
-		out:    make(chan Record),
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
-		exited: make(chan struct{}),
-	}
-}
-
-// C returns the channel the records arrive on. It is closed after Close.
-func (s *Subscription) C() <-chan Record { return s.out }
-
-// Close ends the subscription: undelivered records are discarded, the
-// goroutine exits and C is closed before Close returns. Close is idempotent
-// and safe to call concurrently with receives from C.
-func (s *Subscription) Close() {
-	s.once.Do(func() {
-		s.log.remove(s)
-		s.mu.Lock()
-		started := s.started
-		s.started = true // a run that has not begun yet must not begin
-		s.queue = nil
-		s.mu.Unlock()
-		close(s.done)
-		if !started {
-			close(s.out)
-			close(s.exited)
-		}
-	})
-	<-s.exited
-}
-
-func (s *Subscription) push(r Record) {
-	s.mu.Lock()
-	s.queue = append(s.queue, r)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (s *Subscription) run() {
-	s.mu.Lock()
-	if s.started { // closed before the goroutine got going
-		s.mu.Unlock()
-		return
-	}
-	s.started = true
-	s.mu.Unlock()
-	defer close(s.exited)
-	defer close(s.out)
-	for {
-		s.mu.Lock()
-		batch := s.queue
-		s.queue = nil
-		s.mu.Unlock()
-		for i := range batch {
-			select {
-			case s.out <- batch[i]:
-			case <-s.done:
-				return
-			}
-		}
-		if len(batch) > 0 {
-			continue
-		}
-		select {
-		case <-s.wake:
-		case <-s.done:
-			return
-		}
-	}
-}
+func (l *Log) Close() { l.feed.Close() }
