@@ -254,7 +254,7 @@ func TestLifetimeRelease(t *testing.T) {
 		time.Sleep(time.Second - time.Nanosecond)
 		equalSlice(t, "before lifetime", p.drain(), nil)
 		time.Sleep(time.Nanosecond)
-		p.expect(wire.KindRelease)
+		equalSlice(t, "at lifetime", p.drain(), []string{"RELEASE"})
 		equal(t, "KCB 1", h.snap().KCBs[1].State, kernel.Releasing)
 		p.send(wire.Unit{Kind: wire.KindReleaseConfirm})
 		p.expectEOF()

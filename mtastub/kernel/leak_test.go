@@ -399,8 +399,12 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 		}
 		h.connectIn("A.2")         // KCB 3: OpenPending
 		h.connectIn("A.3").close() // KCB 4: leaked in sp0
+		synctest.Wait()
 		p4 := h.associateIn("A.4") // KCB 4 or 5: error abort, stale path in sp0
-		p4.write([]byte{0x04, 0, 0, 7})
+		if err := p4.write([]byte{0x04, 0, 0, 7}); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
 		h.connectIn("A.5")
 		if mode == kernel.SP2 {
 			h.connectIn("A.6")
