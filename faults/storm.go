@@ -21,9 +21,10 @@ const (
 	// StormMaxParts bounds the number of sub-faults one storm may plan
 	// (rate × duration).
 	StormMaxParts = 10000
-	// StormPartMin and StormPartMax bound a sub-fault's drawn duration (it is
-	// also clamped to the storm's end).
+	// StormPartMin is the shortest drawn sub-fault duration (a sub-fault is
+	// also clamped to the storm's end, so it may end up shorter).
 	StormPartMin = 100 * time.Millisecond
+	// StormPartMax is the longest drawn sub-fault duration.
 	StormPartMax = 600 * time.Millisecond
 )
 

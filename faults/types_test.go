@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mtastorm/mtastorm/faults/toxi"
 )
 
 // tp is a Params backed by one map; values are time.Duration, int64, int,
@@ -527,5 +525,4 @@ func TestStormToxicsDoNotShareMaps(t *testing.T) {
 		}
 		seen[p] = true
 	}
-	_ = toxi.Toxic{}
 }

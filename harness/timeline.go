@@ -34,7 +34,9 @@ func (t *timeline) printf(at time.Duration, format string, args ...any) {
 }
 
 func (t *timeline) start(sc *scenario.Scenario, t0 time.Time) {
+	t.mu.Lock()
 	t.t0 = t0
+	t.mu.Unlock()
 	if t.w == nil {
 		return
 	}
@@ -65,9 +67,10 @@ func (t *timeline) event(r eventlog.Record) {
 	t.mu.Lock()
 	first := !t.seen[key]
 	t.seen[key] = true
+	t0 := t.t0
 	t.mu.Unlock()
 	if first {
-		t.printf(r.Time.Sub(t.t0), "event   %s first %d: %s", r.MTA, r.ID, r.Text)
+		t.printf(r.Time.Sub(t0), "event   %s first %d: %s", r.MTA, r.ID, r.Text)
 	}
 }
 

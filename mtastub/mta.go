@@ -59,6 +59,8 @@ type MTA struct {
 	events     *eventlog.Log
 	deliveries feed.Feed[kernel.Delivery]
 
+	restartMu sync.Mutex // serialises StartAgain
+
 	mu      sync.Mutex
 	k       *kernel.Kernel
 	addr    string
@@ -90,16 +92,19 @@ func Start(ctx context.Context, cfg Config) (*MTA, error) {
 	return m, nil
 }
 
+// start listens and starts a kernel; m.mu must not be held.
 func (m *MTA) start(ctx context.Context, listen string) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
 		return fmt.Errorf("mtastub: %s: listen %s: %w", m.cfg.Name, listen, err)
 	}
+	m.mu.Lock()
 	peers := make(map[string]string, len(m.peers))
 	for n, a := range m.peers {
 		peers[n] = a
 	}
+	m.mu.Unlock()
 	var d net.Dialer
 	k, err := kernel.Start(kernel.Config{
 		Name: m.cfg.Name, Org: m.cfg.Org, Site: m.cfg.Site, Mode: m.cfg.Mode, KCBs: m.cfg.KCBs,
@@ -114,7 +119,9 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 		_ = ln.Close()
 		return fmt.Errorf("mtastub: %w", err)
 	}
+	m.mu.Lock()
 	m.k, m.addr, m.running = k, ln.Addr().String(), true
+	m.mu.Unlock()
 	return nil
 }
 
@@ -218,20 +225,15 @@ func (m *MTA) Stop(ctx context.Context) error {
 
 // StartAgain starts a stopped MTA on the same address with the same store.
 func (m *MTA) StartAgain(ctx context.Context) error {
+	m.restartMu.Lock()
+	defer m.restartMu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.running {
+	running, addr := m.running, m.addr
+	m.mu.Unlock()
+	if running {
 		return nil
 	}
-	return m.startLocked(ctx)
-}
-
-func (m *MTA) startLocked(ctx context.Context) error {
-	addr := m.addr
-	m.mu.Unlock()
-	err := m.start(ctx, addr)
-	m.mu.Lock()
-	return err
+	return m.start(ctx, addr)
 }
 
 // Restart stops and starts the MTA: a fresh KCB pool, the same store,

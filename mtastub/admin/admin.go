@@ -1,14 +1,18 @@
 // Package admin serves the HTTP admin API of a standalone stub MTA
 // (DESIGN.md section 10):
 //
-//	GET  /v1/status             name, dn, mode, running, pool counts, queues, counters, events by id
-//	GET  /v1/kcbs               the KCB pool, a JSON array
-//	GET  /v1/events             the event log, JSON lines; ?follow=1 keeps streaming new events
-//	POST /v1/messages           submit {"id","to","priority","payload"} or {"id","to","size"}: 202
-//	GET  /v1/deliveries         messages delivered to this MTA, JSON lines; ?follow=1 streams
+//	GET  /v1/status             name, dn, mode, running, addr, pool counts, queues, counters, events by id
+//	GET  /v1/kcbs               the KCB pool, a JSON array of kernel.KCBInfo
+//	GET  /v1/events             the event log, JSON lines; ?follow=1 writes the history, then
+//	                            streams each new event (flushed per line) until the client goes away
+//	POST /v1/messages           submit {"id","to","priority","payload"} or {"id","to","priority","size"}:
+//	                            202 once the message is stored; 400 naming the field; 404 unknown peer
+//	GET  /v1/deliveries         messages delivered to this MTA, JSON lines; ?follow=1 streams.
+//	                            With a durable store (Options.Receipts) it starts with the
+//	                            deliveries of earlier processes, marked "restored": true
 //	PUT  /v1/peers/{name}       {"address":"HOST:PORT"}: where this MTA dials that peer
-//	POST /v1/restart            re-initialise the KCB pool, keep the store (KB Q247419)
-//	GET  /metrics               Prometheus metrics
+//	POST /v1/restart            re-initialise the KCB pool, keep the store (KB Q247419); answers the status
+//	GET  /metrics               Prometheus metrics, from a registry of the server's own
 //
 // Errors are JSON objects {"error": "..."}. With a token set, every request
 // needs the header "Authorization: Bearer TOKEN" and gets 401 without it.
@@ -92,6 +96,21 @@ func New(m *mtastub.MTA, opts Options) *Server {
 	mux.HandleFunc("POST /v1/restart", s.restart)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The catch-all keeps error bodies JSON; it takes over the mux's
+		// 405 too, so find the methods the path has.
+		var allow []string
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, method)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	s.handler = mux
@@ -511,9 +530,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := callCtx(r)
 	defer cancel()
 	if err := s.mta.Submit(ctx, msg); err != nil {
-		// The kernel has no sentinel for an unknown peer; its message is
-		// "... no route to peer %q".
-		if strings.Contains(err.Error(), "no route to peer") {
+		if errors.Is(err, kernel.ErrNoRoute) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf("to: unknown peer %q (no address configured; PUT /v1/peers/%s sets one)", req.To, req.To))
 			return
 		}

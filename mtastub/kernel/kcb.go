@@ -122,6 +122,23 @@ type connector struct {
 	connSeq int
 }
 
+// has reports whether message id is queued or in flight on c.
+func (c *connector) has(k *Kernel, id string) bool {
+	for _, m := range c.queue {
+		if m.ID == id {
+			return true
+		}
+	}
+	if c.kcb >= 0 {
+		for _, m := range k.kcbs[c.kcb].inflight {
+			if m.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 type outMsg struct {
 	store.Message
 	sent int

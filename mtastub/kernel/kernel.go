@@ -126,6 +126,9 @@ type Kernel struct {
 	wg     sync.WaitGroup // every goroutine the kernel started
 	owner  sync.WaitGroup
 
+	pathsMu sync.Mutex
+	paths   map[*path]struct{} // every connection not yet closed: current, stale or finishing
+
 	// owned by the kernel goroutine:
 	kcbs       []*kcb
 	connectors map[string]*connector
@@ -147,6 +150,9 @@ type Counters struct {
 // ErrStopped is returned by calls on a stopped kernel.
 var ErrStopped = errors.New("kernel: stopped")
 
+// ErrNoRoute is returned by Submit for a peer the MTA has no address for.
+var ErrNoRoute = errors.New("no route to peer")
+
 // Start validates cfg, loads the outbound queues from the store and starts
 // the kernel goroutine and the listener.
 func Start(cfg Config) (*Kernel, error) {
@@ -165,6 +171,7 @@ func Start(cfg Config) (*Kernel, error) {
 		done:       make(chan struct{}),
 		connectors: map[string]*connector{},
 		dialCancel: map[int]context.CancelFunc{},
+		paths:      map[*path]struct{}{},
 	}
 	k.kcbs = make([]*kcb, cfg.KCBs)
 	for i := range k.kcbs {
@@ -181,7 +188,8 @@ func Start(cfg Config) (*Kernel, error) {
 		}
 		c := k.connector(p)
 		for i := range msgs {
-			c.queue = append(c.queue, &outMsg{Message: msgs[i]})
+			// It may have been sent before the restart: a send now is a re-send.
+			c.queue = append(c.queue, &outMsg{Message: msgs[i], sent: 1})
 		}
 	}
 	k.owner.Add(1)
@@ -252,6 +260,8 @@ func (cfg *Config) normalize() error {
 	if cfg.FrameMax < 128 || cfg.FrameMax > wire.MaxFrame {
 		return fmt.Errorf("kernel: %s: config: frame max %d (want 128..%d)", cfg.Name, cfg.FrameMax, wire.MaxFrame)
 	}
+	// CR and CC carry the size as a power of two: use exactly what is offered.
+	cfg.FrameMax = min(1<<log2(cfg.FrameMax), wire.MaxFrame)
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
 	}
@@ -311,14 +321,17 @@ func (k *Kernel) Submit(ctx context.Context, m store.Message) error {
 	var err error
 	if derr := k.do(ctx, func() {
 		if _, ok := k.cfg.Peers[m.To]; !ok {
-			err = fmt.Errorf("kernel: %s: submit %s: no route to peer %q", k.cfg.Name, m.ID, m.To)
+			err = fmt.Errorf("kernel: %s: submit %s: %w %q", k.cfg.Name, m.ID, ErrNoRoute, m.To)
 			return
+		}
+		c := k.connector(m.To)
+		if c.has(k, m.ID) {
+			return // already accepted and not yet acknowledged: nothing to do
 		}
 		if err = k.cfg.Store.Enqueue(m); err != nil {
 			err = fmt.Errorf("kernel: %s: submit %s: %w", k.cfg.Name, m.ID, err)
 			return
 		}
-		c := k.connector(m.To)
 		c.queue = append(c.queue, &outMsg{Message: m})
 		k.counters.Submitted++
 		k.kick(c)
@@ -394,9 +407,16 @@ func (k *Kernel) shutdown() {
 		if b.path != nil {
 			b.path.close()
 		}
-		for _, p := range b.stale {
-			p.close()
-		}
+	}
+	// Stale and finishing paths too: Stop closes every connection.
+	k.pathsMu.Lock()
+	open := make([]*path, 0, len(k.paths))
+	for p := range k.paths {
+		open = append(open, p)
+	}
+	k.pathsMu.Unlock()
+	for _, p := range open {
+		p.close()
 	}
 	for _, c := range k.connectors {
 		if c.retry != nil {

@@ -343,7 +343,7 @@ func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
 	case "responder state 1":
 		h = startKernel(t, n, "B", mode)
 		p = h.dialIn()
-		want, peerWants = []string{"1008 kcb=1 [1 28]"}, []string{"EOF"}
+		want, peerWants = []string{"1008 kcb=1 [1 28]"}, []string{"ER", "EOF"}
 	case "responder state 3":
 		h = startKernel(t, n, "B", mode)
 		p = h.associateIn("A.1")
@@ -354,7 +354,7 @@ func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
 		h.submit("m1", 10)
 		p = h.acceptOut(lb)
 		p.expect(wire.KindCR)
-		want, peerWants = []string{"1004 kcb=1 [1 20 1 8]"}, []string{"EOF"}
+		want, peerWants = []string{"1004 kcb=1 [1 20 1 8]"}, []string{"ER", "EOF"}
 	}
 	defer h.close()
 	if err := p.write(b); err != nil {

@@ -53,6 +53,9 @@ type cause struct {
 
 const noAbort = 0xFF
 
+// erCauseInvalid is the ER reject cause "invalid parameter value" of ISO 8073.
+const erCauseInvalid = 0x03
+
 // unitService maps a received unit to its service type and flavor.
 func unitService(k wire.Kind) (svc, flavor int) {
 	switch k {
@@ -354,7 +357,8 @@ func (k *Kernel) acked(b *kcb, u wire.Unit) {
 	b.inflight = append(b.inflight[:i], b.inflight[i+1:]...)
 	switch u.Result {
 	case wire.ResultTransient:
-		b.conn.queue = append([]*outMsg{m}, b.conn.queue...)
+		// Retried after what is already queued, not hammered at once.
+		b.conn.queue = append(b.conn.queue, m)
 	default: // accepted, duplicate, permanent: done with it
 		if err := k.cfg.Store.Remove(b.peer, m.ID); err != nil {
 			k.log.Error("store", "err", err)
@@ -428,6 +432,11 @@ func (k *Kernel) fail(b *kcb, c cause) {
 	conn := b.conn
 	k.requeue(b)
 	if b.state <= OpenPending {
+		if c.abort == wire.AbortProtocol && b.path != nil {
+			// A protocol error before the association exists is answered
+			// at the transport layer (DESIGN.md section 2: ER or ABORT).
+			b.path.finish(k.encode(&wire.Unit{Kind: wire.KindER, Cause: erCauseInvalid}, b.frameMax), k.cfg.Timers.Disconnect)
+		}
 		k.openError(b)
 	} else {
 		k.errorAbort(b, c)
@@ -457,7 +466,7 @@ func (k *Kernel) failureEvent(b *kcb, c cause) {
 // clear, Idle. sp0: a responder KCB in OpenPending is not returned — it
 // stays OpenPending with its entity and calling TSAP, and no socket (leaked).
 func (k *Kernel) openError(b *kcb) {
-	if b.path != nil {
+	if b.path != nil && !b.path.finishing() {
 		b.path.close()
 	}
 	if k.cfg.Mode == SP0 && b.state == OpenPending && b.role == Responder && k.leakDraw() {

@@ -38,6 +38,9 @@ type path struct {
 // attach starts a path's reader and writer.
 func (k *Kernel) attach(conn net.Conn, b *kcb) *path {
 	p := &path{k: k, conn: conn, kcb: b.idx, gen: b.gen, sig: make(chan struct{}, 1)}
+	k.pathsMu.Lock()
+	k.paths[p] = struct{}{}
+	k.pathsMu.Unlock()
 	k.wg.Add(2)
 	go p.readLoop()
 	go p.writeLoop()
@@ -65,6 +68,13 @@ func (p *path) finish(frame []byte, grace time.Duration) {
 	p.timer = time.AfterFunc(grace, p.close)
 }
 
+// finishing reports whether finish was called (a last frame may be queued).
+func (p *path) finishing() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closeAfter
+}
+
 func (p *path) wake() {
 	select {
 	case p.sig <- struct{}{}:
@@ -78,6 +88,9 @@ func (p *path) close() {
 		p.closed.Store(true)
 		_ = p.conn.Close()
 		p.wake()
+		p.k.pathsMu.Lock()
+		delete(p.k.paths, p)
+		p.k.pathsMu.Unlock()
 	})
 }
 

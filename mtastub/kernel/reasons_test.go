@@ -100,9 +100,9 @@ func TestUnknownCalledTSAP(t *testing.T) {
 	})
 }
 
-// A responder that gets a unit with no transition before BIND logs 1198
-// and fails the open: 1008 (entity unknown); in state 2 that is an open
-// error, so sp0 leaks the KCB.
+// A responder that gets a unit with no transition before BIND logs 1198,
+// answers ER and fails the open: 1008 (entity unknown); in state 2 that is
+// an open error, so sp0 leaks the KCB.
 func TestResponderStateCheckBeforeBind(t *testing.T) {
 	forModes(t, func(t *testing.T, mode kernel.Mode) {
 		h := startKernel(t, newFakeNet(), "B", mode)
@@ -110,7 +110,8 @@ func TestResponderStateCheckBeforeBind(t *testing.T) {
 		p := h.connectIn("A.1")
 		p.send(transferUnit("m1", 1, []byte("x")))
 		equalSlice(t, "events", h.events(), []string{"1198 kcb=1 [2 20 2]", "1008 kcb=1 [2 20]"})
-		equalSlice(t, "peer", p.drain(), []string{"EOF"})
+		// A protocol error before the association exists is answered with ER.
+		equalSlice(t, "peer", p.drain(), []string{"ER", "EOF"})
 		equal(t, "leaked", h.snap().Leaked, map[kernel.Mode]int{kernel.SP0: 1, kernel.SP2: 0}[mode])
 		equal(t, "delivered", len(h.deliveries()), 0)
 	})

@@ -37,6 +37,10 @@
 //   - If the stream is not MiniP1 — a frame starts with a version byte other
 //     than 0x03 or announces a length below 7 — the toxic stops parsing and
 //     passes everything through unchanged for the rest of the connection.
+//   - Counting starts when the toxic is added, and the first byte it sees
+//     is taken as a frame start. Added to a live connection in the middle of
+//     a frame, it will most likely see a bad version byte and pass
+//     everything through; add it before the connection carries data.
 //   - If an update changes unit or index so that the count is already
 //     reached, the connection is cut at the next frame boundary (at once if
 //     it is at one).

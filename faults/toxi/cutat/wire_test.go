@@ -272,3 +272,44 @@ func TestWireInvalidUnitRejected(t *testing.T) {
 		})
 	}
 }
+
+// TestWireWritesAfterCut writes to the proxy after the server has seen the
+// cut: the chunk must not wedge the proxy's goroutines (TestMain checks for
+// leaks after every test has closed its backends).
+func TestWireWritesAfterCut(t *testing.T) {
+	f := testFrames(t)
+	ctx := testCtx(t)
+	for name, b := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			addr, got := server(t, nil)
+			proxy := toxi.ProxyPrefix + "cutat-after-" + name
+			listen, err := b.CreateProxy(ctx, proxy, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = b.Remove(context.Background(), proxy) })
+			if err := b.AddToxic(ctx, proxy, cutAt("CR", 1, "upstream")); err != nil {
+				t.Fatal(err)
+			}
+			c, err := net.Dial("tcp", listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.Write(f.cr); err != nil {
+				t.Fatal(err)
+			}
+			if srv := <-got; srv.err != nil || !bytes.Equal(srv.data, f.cr) {
+				t.Fatalf("server got % X (err %v), want CR then EOF", srv.data, srv.err)
+			}
+			for range 3 {
+				if _, err := c.Write(f.bind); err != nil {
+					break // the proxy closed the client side meanwhile
+				}
+			}
+			if cli := readAll(c); len(cli.data) != 0 {
+				t.Fatalf("client read %d bytes", len(cli.data))
+			}
+		})
+	}
+}
