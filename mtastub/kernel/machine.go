@@ -559,7 +559,7 @@ func (k *Kernel) kick(c *connector) {
 	idx := k.allocIdle()
 	if idx < 0 {
 		if k.cfg.ExtendedEvents {
-			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Entity: k.peerDN(c.peer)})
+			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Entity: k.peerDN(c.peer), Limit: len(k.kcbs)})
 		}
 		k.scheduleRetry(c)
 		return
@@ -607,7 +607,7 @@ func (k *Kernel) accepted(conn net.Conn) {
 		k.counters.Refused++
 		k.emit(eventlog.Record{ID: eventlog.IDConnRefused, KCB: k.refusalIndex()})
 		if k.cfg.ExtendedEvents {
-			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks})
+			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Limit: len(k.kcbs)})
 		}
 		k.refuseNoKCB(conn)
 		return
