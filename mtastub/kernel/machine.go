@@ -457,9 +457,18 @@ func (k *Kernel) failureEvent(b *kcb, c cause) {
 	}
 	if b.entity == "" {
 		k.emit(eventlog.Record{ID: eventlog.IDAssocErrorAnon, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc})
+	} else {
+		k.emit(eventlog.Record{ID: eventlog.IDAssocError, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc, Entity: b.entity})
+	}
+	if !k.cfg.ExtendedEvents {
 		return
 	}
-	k.emit(eventlog.Record{ID: eventlog.IDAssocError, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc, Entity: b.entity})
+	if c.reason == ReasonReset {
+		k.emit(eventlog.Record{ID: eventlog.IDConnReset, KCB: b.idx, Entity: b.entity})
+	}
+	if b.state >= Associated {
+		k.emit(eventlog.Record{ID: eventlog.IDAbnormalEnd, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc, Entity: b.entity})
+	}
 }
 
 // openError is the first differing hook. sp2: close, bump generation,
