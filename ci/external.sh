@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs the backend contract and the shipped Q152877 pair against an external
-# toxiproxy-server built from the module (the `backend:external` slice).
+# Runs the backend contract, the shipped Q152877 pair and the suites'
+# `backend:external` slice against an external toxiproxy-server built from
+# the module. The suites' reports are ginkgo-external.json and
+# junit-external.xml in $MTASTORM_ARTIFACTS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 artifacts="${MTASTORM_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p bin "$artifacts"
+export MTASTORM_ARTIFACTS="$artifacts"
 go build -o bin/toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server
 go build -o bin/mtastorm ./cmd/mtastorm
 
@@ -25,3 +28,11 @@ echo "== Q152877 pair through the external server"
 for s in scenarios/q152877-sp0.yaml scenarios/q152877-sp2.yaml; do
   bin/mtastorm run "$s" --toxiproxy "$TOXIPROXY_URL" --out "$artifacts/external/$(basename "$s" .yaml)" --quiet
 done
+
+echo "== suites: the backend:external slice through the external server"
+# Each Ginkgo process opens its own client to the one server; proxy names
+# carry the process id, so parallel processes never touch each other's.
+go tool ginkgo -r -p --keep-going --timeout=15m \
+  --label-filter='backend:external && !speed:soak' --fail-on-empty --skip-package=suites/storm \
+  --json-report=ginkgo-external.json --junit-report=junit-external.xml --output-dir="$artifacts" \
+  ./suites/...

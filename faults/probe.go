@@ -172,10 +172,7 @@ func probeToxic(ctx context.Context, addr string, t Toggle) (string, error) {
 		defer c.Close()
 		go func() { _, _ = c.Write(make([]byte, want+64)) }()
 		got, err := io.Copy(io.Discard, c)
-		if got != want {
-			return "", fmt.Errorf("stream cut after %d bytes, want %d (%v)", got, want, err)
-		}
-		return fmt.Sprintf("stream cut after %d bytes", got), nil
+		return cutSeen(t, got, want, err)
 	case "slicer":
 		limit := int(attr(t, "average_size") + attr(t, "size_variation"))
 		c, err := dial(ctx, addr)
@@ -248,11 +245,33 @@ func probeCutAt(ctx context.Context, addr string, t Toggle) (string, error) {
 	}
 	defer c.Close()
 	go func() { _, _ = c.Write(bytes.Repeat(frame, int(index)+1)) }()
-	got, _ := io.Copy(io.Discard, c)
-	if want := int64(len(frame)) * index; got != want {
-		return "", fmt.Errorf("stream cut after %d bytes, want %d (%d × %s)", got, want, index, kind)
+	got, err := io.Copy(io.Discard, c)
+	detail, err := cutSeen(t, got, int64(len(frame))*index, err)
+	if err != nil {
+		return "", fmt.Errorf("%w (%d × %s)", err, index, kind)
 	}
-	return fmt.Sprintf("stream cut right after %s #%d (%d bytes)", kind, index, got), nil
+	return fmt.Sprintf("%s, right after %s #%d", detail, kind, index), nil
+}
+
+// cutSeen judges what came back through a stream cut at want bytes. Cut on
+// the way back (downstream), exactly want bytes of echo arrive, then EOF.
+// Cut on the way out (upstream), the proxy closes the whole connection
+// right after the echo server got want bytes, usually before their echo
+// gets back: then at most want bytes arrive, never all that was sent.
+func cutSeen(t Toggle, got, want int64, err error) (string, error) {
+	if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		return "", fmt.Errorf("stream not cut: %w after %d bytes", err, got)
+	}
+	if t.Toxic.Stream == "upstream" {
+		if got > want {
+			return "", fmt.Errorf("%d bytes echoed through a stream cut at %d", got, want)
+		}
+		return fmt.Sprintf("connection closed after %d bytes went out (%d echoed)", want, got), nil
+	}
+	if got != want {
+		return "", fmt.Errorf("stream cut after %d bytes, want %d", got, want)
+	}
+	return fmt.Sprintf("stream cut after %d bytes", got), nil
 }
 
 // sampleUnit returns a minimal valid unit of kind k.

@@ -22,6 +22,9 @@ const (
 	FileDeliveries = "deliveries.jsonl"
 	FileSamples    = "samples.jsonl"
 	FileSummary    = "summary.json"
+	FileSubmitted  = "submitted.jsonl"
+	FileJUnit      = "junit.xml"
+	FileReport     = "report.html"
 )
 
 // writeBundle writes a run's files into dir.
@@ -81,6 +84,9 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 		{FileDeliveries, lines(len(res.Deliveries), func(i int) any { return res.Deliveries[i] })},
 		{FileSamples, lines(len(res.Samples), func(i int) any { return res.Samples[i] })},
 		{FileSummary, jsonFile(res.Summary)},
+		{FileSubmitted, func(f *os.File) error { return writeSubmitted(f, res) }},
+		{FileJUnit, func(f *os.File) error { return WriteJUnit(f, res.Summary) }},
+		{FileReport, func(f *os.File) error { return WriteReport(f, sc, res) }},
 	}
 	for _, s := range steps {
 		if err := write(s.name, s.fill); err != nil {

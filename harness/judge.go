@@ -38,8 +38,10 @@ type MTASummary struct {
 
 // Summary is summary.json (DESIGN.md section 7).
 type Summary struct {
-	Scenario  string                 `json:"scenario"`
-	Seed      int64                  `json:"seed"`
+	Scenario string `json:"scenario"`
+	Seed     int64  `json:"seed"`
+	// Started is the wall-clock time of the run's offset 0.
+	Started   time.Time              `json:"started"`
 	Verdict   string                 `json:"verdict"`
 	DurationS float64                `json:"duration_s"`
 	Checks    []Check                `json:"checks"`

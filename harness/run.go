@@ -16,7 +16,6 @@ import (
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness/scenario"
-	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
@@ -43,6 +42,9 @@ type Options struct {
 	// Schedule, when set, is applied instead of expanding the scenario's
 	// faults from the seed (a replay).
 	Schedule *faults.Schedule
+	// AdminToken is the bearer token for the admin API of the MTAs with
+	// admin: in the scenario; "" means $MTASTUB_TOKEN (EnvAdminToken).
+	AdminToken string
 }
 
 // InputError is a problem with what the run was given (exit code 2).
@@ -121,14 +123,16 @@ type run struct {
 	log     *slog.Logger
 	tl      *timeline
 	backend toxi.Backend
-	mtas    map[string]*mtastub.MTA
+	mtas    map[string]node
+	// expose is set when the toxiproxy-server is on another host.
+	expose  *exposure
 	order   []string
 	proxies map[string]string // link -> proxy name
 	// probes are the links' twins: same toggles, upstream an echo server,
 	// so a probe can observe each toggle's effect without reaching an MTA.
 	probes     map[string]string // link -> probe proxy name
 	probeAddrs map[string]string // link -> probe proxy address
-	echo       *faults.Echo
+	echo       echoServer
 	probing    sync.WaitGroup
 	sched      *faults.Schedule
 	t0         time.Time
@@ -162,7 +166,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, err
 		cp.Seed = *opts.Seed
 		sc = &cp
 	}
-	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]*mtastub.MTA{},
+	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]node{},
 		proxies: map[string]string{}, probes: map[string]string{}, probeAddrs: map[string]string{}, submitted: map[string]submission{}, maxLeaked: map[string]int{}}
 	r.sched = opts.Schedule
 	if r.sched == nil {
@@ -213,6 +217,7 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	r.healAll()
 	r.probing.Wait()
 	r.sample() // the final state, healed
+	r.syncNodes()
 	res := r.collect(elapsed)
 	r.teardown()
 	if r.stepErr != nil {
@@ -234,37 +239,29 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 
 // setup opens the backend, starts the MTAs and creates the links.
 func (r *run) setup(ctx context.Context) error {
-	for _, m := range r.sc.MTAs {
-		if m.Admin != "" {
-			return &InputError{Err: fmt.Errorf("harness: %s:%d: mtas: %s: admin: remote MTAs are not supported by this build yet", r.sc.File, m.Line, m.Name)}
-		}
+	if err := checkRemoteActions(r.sc); err != nil {
+		return err
 	}
 	r.backend = r.opts.Backend
 	if r.backend == nil {
-		b, err := toxi.Open(ctx, r.opts.ToxiproxyURL, r.log)
+		b, ex, err := openBackend(ctx, r.opts.ToxiproxyURL, r.log)
 		if err != nil {
 			return &InfraError{Err: fmt.Errorf("harness: %w", err)}
 		}
-		r.backend = b
+		r.backend, r.expose = b, ex
 	}
 	for _, spec := range r.sc.MTAs {
-		lp := spec.LeakProbability
-		m, err := mtastub.Start(ctx, mtastub.Config{
-			Name: spec.Name, Org: spec.Org, Site: spec.Site, Mode: kernel.Mode(spec.Mode), KCBs: spec.KCBs,
-			Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: r.sc.Seed,
-			ExtendedEvents: spec.ExtendedEvents, Logger: r.log,
-		})
+		m, err := startNode(ctx, r.sc, spec, r.opts, r.log, r.onEvent)
 		if err != nil {
-			return &InfraError{Err: fmt.Errorf("harness: start %s: %w", spec.Name, err)}
+			return err
 		}
 		r.mtas[spec.Name] = m
 		r.order = append(r.order, spec.Name)
-		m.Events().SetSink(r.onEvent)
 	}
 	if err := removeLeftovers(ctx, r.backend, r.log); err != nil {
 		return &InfraError{Err: fmt.Errorf("harness: %w", err)}
 	}
-	echo, err := faults.NewEcho()
+	echo, err := r.expose.newEcho()
 	if err != nil {
 		return &InfraError{Err: fmt.Errorf("harness: %w", err)}
 	}
@@ -282,6 +279,7 @@ func (r *run) setup(ctx context.Context) error {
 		if err != nil {
 			return &InfraError{Err: fmt.Errorf("harness: link %s probe: %w", link, err)}
 		}
+		listen, probe = r.expose.proxyAddr(listen), r.expose.proxyAddr(probe)
 		r.probes[link], r.probeAddrs[link] = name+"-probe", probe
 		if err := r.mtas[l.From].SetPeer(ctx, l.To, listen); err != nil {
 			return &InfraError{Err: fmt.Errorf("harness: link %s: %w", link, err)}
@@ -340,6 +338,23 @@ func (r *run) healAll() {
 	}
 }
 
+// syncNodes brings every MTA's events and deliveries up to date (a remote
+// MTA's streams may lag); a failure is the run's infrastructure error.
+func (r *run) syncNodes() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*remoteCallTimeout)
+	defer cancel()
+	for _, name := range r.order {
+		if err := r.mtas[name].Sync(ctx); err != nil {
+			r.log.Warn("sync MTA", "mta", name, "err", err)
+			r.mu.Lock()
+			if r.stepErr == nil {
+				r.stepErr = fmt.Errorf("harness: %w", err)
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
 func (r *run) onEvent(rec eventlog.Record) {
 	r.mu.Lock()
 	r.events = append(r.events, rec)
@@ -372,7 +387,7 @@ func (r *run) collect(elapsed time.Duration) *Result {
 	}
 	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
-	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, DurationS: elapsed.Seconds(), MTAs: map[string]*MTASummary{}}
+	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, Started: r.t0, DurationS: elapsed.Seconds(), MTAs: map[string]*MTASummary{}}
 	for _, name := range r.order {
 		ms := &MTASummary{Mode: string(r.mtas[name].Mode()), Events: map[string]int{}, KCBsLeaked: r.maxLeaked[name]}
 		res.Summary.MTAs[name] = ms

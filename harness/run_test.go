@@ -254,23 +254,6 @@ func TestRunRefuseOwnBackend(t *testing.T) {
 	}
 }
 
-func TestRunAdminIsInputError(t *testing.T) {
-	noTOXIPROXY(t)
-	src := strings.Replace(fmt.Sprintf(healthyYAML, "", healthyExpect), "  - name: B\n", "  - name: B\n    admin: http://127.0.0.1:9\n", 1)
-	sc, err := scenario.LoadBytes("admin.yaml", []byte(src))
-	if err != nil {
-		t.Fatalf("scenario: %v", err)
-	}
-	res, err := Run(runCtx(t), sc, Options{})
-	var in *InputError
-	if !errors.As(err, &in) {
-		t.Fatalf("Run = %v, %v; want an *InputError", res, err)
-	}
-	if !strings.Contains(err.Error(), "admin.yaml") || !strings.Contains(err.Error(), "admin") {
-		t.Errorf("error %q does not name the file and key", err)
-	}
-}
-
 func TestRunUnreachableToxiproxy(t *testing.T) {
 	sc := loadScenario(t, "", healthyExpect)
 	res, err := Run(runCtx(t), sc, Options{ToxiproxyURL: "http://127.0.0.1:1"})

@@ -39,8 +39,14 @@ const usage = `usage:
   mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL] [--quiet] [--debug]
   mtastorm replay DIR [--out DIR] [--toxiproxy URL] [--quiet] [--debug]
       re-run a bundle: its scenario.yaml with the toggles of its schedule.json
+  mtastorm check DIR    re-judge a saved bundle; rewrites its summary.json, junit.xml and report.html
+  mtastorm import EVENTLOG [--json]
+      print the signature of an event log (Event Viewer CSV, wevtutil text, events.jsonl)
+  mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--verbose]
+      search for a scenario that reproduces an event log; writes repro.yaml, summary.json, repro_test.go
   mtastorm toxiproxy [--host 127.0.0.1] [--port 8474]
       a toxiproxy-server with mtastorm's cut_at toxic registered
+  mtastorm bench [--json] [--quick] [--suite] [--only GROUPS] [--root DIR] [--toxiproxy-server BIN]
 
 exit codes: 0 passed, 1 a check failed, 2 bad input, 3 infrastructure failure, 4 verdict unknown
 `
@@ -62,8 +68,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCmd(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return replayCmd(ctx, args[1:], stdout, stderr)
+	case "check":
+		return checkCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
+	case "repro":
+		return reproCmd(ctx, args[1:], stdout, stderr)
 	case "toxiproxy":
 		return toxiproxyCmd(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitPassed

@@ -166,6 +166,7 @@ type event struct {
 	path  *path
 	conn  net.Conn
 	unit  wire.Unit
+	frame []byte // evUnit: the buffer unit.Payload aliases, recycled after handling
 	err   error
 	timer timerKind
 	seq   uint64

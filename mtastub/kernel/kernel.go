@@ -298,12 +298,11 @@ func (k *Kernel) do(ctx context.Context, fn func()) error {
 	case <-ctx.Done():
 		return fmt.Errorf("kernel: %s: %w", k.cfg.Name, ctx.Err())
 	}
-	select {
-	case <-finished:
-		return nil
-	case <-k.done:
-		return ErrStopped
-	}
+	// The kernel goroutine took fn and runs it to the end before it looks
+	// at anything else, stop included: wait for it, so fn's writes are
+	// never read while it still makes them.
+	<-finished
+	return nil
 }
 
 // Submit accepts a message for transfer to its To peer. The message is

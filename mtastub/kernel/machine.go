@@ -105,6 +105,7 @@ func (k *Kernel) handle(e event) {
 		k.timerFired(b, e.timer)
 	case evUnit, evBad, evClosed, evReasm:
 		k.fromPath(e)
+		putFrame(e.frame)
 	}
 }
 
@@ -678,7 +679,7 @@ func (k *Kernel) send(b *kcb, u *wire.Unit) {
 }
 
 func (k *Kernel) encode(u *wire.Unit, max int) []byte {
-	f, err := wire.AppendFrame(nil, u, max)
+	f, err := wire.AppendFrame(getFrame(0), u, max)
 	if err != nil {
 		k.log.Error("encode", "unit", u.Kind, "err", err)
 		return nil

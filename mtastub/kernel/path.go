@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -30,9 +31,49 @@ type path struct {
 	closeAfter bool
 	sig        chan struct{}
 
+	br *bufio.Reader // the reader goroutine's buffered view of conn
+
 	closed    atomic.Bool // closed by this side
 	closeOnce sync.Once
 	timer     *time.Timer // sp0 stale-path disconnect timer
+}
+
+// readBufSize is the read buffer of a path: room for the header and body
+// of a small frame, little enough for a thousand associations.
+const readBufSize = 2048
+
+// pooledFrame is the capacity of the frame buffers recycled through
+// framePool: the default frame limit. A segmented message's frames are all
+// this size, and recycling them (rather than allocating and zeroing 8 KiB
+// per frame on both sides) keeps the garbage collector out of a transfer.
+const pooledFrame = 1 << wire.DefaultTPDUSizeLog2
+
+// framePool holds *[]byte of capacity pooledFrame. The reader takes one per
+// frame and the kernel goroutine returns it after handling the unit (a
+// unit's Payload aliases its frame; only the reassembler reads it, and it
+// copies); the encoder takes one per frame and the writer returns it once
+// written.
+var framePool sync.Pool
+
+// getFrame returns a buffer of length n, pooled when n fits.
+func getFrame(n int) []byte {
+	if n > pooledFrame {
+		return make([]byte, n)
+	}
+	if v, ok := framePool.Get().(*[]byte); ok {
+		return (*v)[:n]
+	}
+	return make([]byte, n, pooledFrame)
+}
+
+// putFrame recycles a buffer that getFrame may have returned; others are
+// left to the garbage collector. The caller must not use b afterwards.
+func putFrame(b []byte) {
+	if cap(b) != pooledFrame {
+		return
+	}
+	b = b[:0]
+	framePool.Put(&b)
 }
 
 // attach starts a path's reader and writer.
@@ -96,6 +137,7 @@ func (p *path) close() {
 
 func (p *path) writeLoop() {
 	defer p.k.wg.Done()
+	var scratch [][]byte
 	for range p.sig {
 		if p.closed.Load() {
 			return
@@ -104,11 +146,26 @@ func (p *path) writeLoop() {
 		q, last := p.queue, p.closeAfter
 		p.queue = nil
 		p.mu.Unlock()
-		for _, f := range q {
-			if _, err := p.conn.Write(f); err != nil {
+		// One writev for everything queued: a segmented message goes out
+		// in one system call instead of one per frame.
+		if len(q) == 1 {
+			_, err := p.conn.Write(q[0])
+			if err != nil {
 				p.close()
 				return
 			}
+		} else if len(q) > 1 {
+			// WriteTo consumes its slice (it clears written entries): give
+			// it a scratch copy, q still holds the frames to recycle.
+			scratch = append(scratch[:0], q...)
+			bufs := net.Buffers(scratch)
+			if _, err := bufs.WriteTo(p.conn); err != nil {
+				p.close()
+				return
+			}
+		}
+		for _, f := range q {
+			putFrame(f)
 		}
 		if last {
 			p.mu.Lock()
@@ -131,8 +188,11 @@ func (p *path) readLoop() {
 	defer p.k.wg.Done()
 	max := p.k.cfg.FrameMax
 	hdr := make([]byte, wire.HeaderLen)
+	// Buffered: the header and a small frame usually take one system call
+	// together, not three. Deadlines still apply to the reads underneath.
+	p.br = bufio.NewReaderSize(p.conn, readBufSize)
 	for {
-		if _, err := io.ReadFull(p.conn, hdr[:1]); err != nil {
+		if _, err := io.ReadFull(p.br, hdr[:1]); err != nil {
 			p.post(event{kind: evClosed, err: err})
 			return
 		}
@@ -148,7 +208,7 @@ func (p *path) readLoop() {
 			p.post(event{kind: evBad, err: &wire.FrameError{Offset: 0, Reason: badHeader(hdr, max)}})
 			return
 		}
-		frame := make([]byte, n)
+		frame := getFrame(n)
 		copy(frame, hdr)
 		if err := p.readFull(frame[wire.HeaderLen:], &late); err != nil {
 			p.post(event{kind: evClosed, err: err})
@@ -160,7 +220,8 @@ func (p *path) readLoop() {
 			p.post(event{kind: evBad, err: err})
 			return
 		}
-		if !p.post(event{kind: evUnit, unit: u}) {
+		// The kernel goroutine recycles frame once it has handled u.
+		if !p.post(event{kind: evUnit, unit: u, frame: frame}) {
 			return
 		}
 	}
@@ -170,7 +231,7 @@ func (p *path) readLoop() {
 // reports the late frame once and carries on without a deadline.
 func (p *path) readFull(buf []byte, late *bool) error {
 	for len(buf) > 0 {
-		n, err := p.conn.Read(buf)
+		n, err := p.br.Read(buf)
 		buf = buf[n:]
 		if err == nil {
 			continue

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -16,4 +17,7 @@ func TestEvents(t *testing.T) {
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	suitekit.SetupBackend(ctx)
-}, NodeTimeout(30e9))
+}, NodeTimeout(30*time.Second))
+
+// No goroutine or socket survives a spec (or an ordered container).
+var _ = BeforeEach(suitekit.Hygiene, OncePerOrdered)

@@ -1,7 +1,10 @@
 // Package suitekit is the only Ginkgo-aware helper package of mtastorm's
 // suites: it gives each Ginkgo process its own Toxiproxy backend, runs a
-// scenario for a spec with its logs on GinkgoWriter, and on failure keeps
-// the run's bundle and attaches its timeline to the report.
+// scenario for a spec with its logs on GinkgoWriter, keeps the bundle of a
+// failed spec and attaches its timeline and events to the report, checks
+// that no goroutine or socket survives a spec, and provides the gcustom
+// matchers the suites assert with (HaveEmitted, HaveDeliveredExactlyOnce,
+// HaveNoLeakedKCBs, HaveRecoveredWithin, HaveVerdict).
 package suitekit
 
 import (
@@ -13,10 +16,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness"
@@ -43,6 +48,10 @@ func SetupBackend(ctx SpecContext) {
 	})
 }
 
+// External reports whether the suites run against an external
+// toxiproxy-server (TOXIPROXY_URL is set) rather than an embedded one.
+func External() bool { return os.Getenv(toxi.EnvURL) != "" }
+
 // Logger returns a logger that writes to GinkgoWriter (shown on failure).
 func Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -56,11 +65,45 @@ func Scenario(name, text string) *scenario.Scenario {
 	return sc
 }
 
+// LoadFile loads a scenario file; a relative path is taken from the
+// module root (so "scenarios/q152877-sp0.yaml" works from any suite).
+func LoadFile(path string) *scenario.Scenario {
+	GinkgoHelper()
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(Root(), path)
+	}
+	sc, err := scenario.Load(path)
+	Expect(err).NotTo(HaveOccurred(), "scenario file %s", path)
+	return sc
+}
+
 var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
+// runInfo is what suitekit remembers about a result it produced, for the
+// matchers' failure messages.
+type runInfo struct {
+	sc       *scenario.Scenario
+	out      string // the bundle as written (a temporary folder)
+	timeline string
+}
+
+var (
+	runsMu sync.Mutex
+	runs   = map[*harness.Result]runInfo{}
+)
+
+func info(res *harness.Result) (runInfo, bool) {
+	runsMu.Lock()
+	defer runsMu.Unlock()
+	ri, ok := runs[res]
+	return ri, ok
+}
+
 // Run runs sc on this process's backend and returns its result. The run's
-// timeline goes to GinkgoWriter; if the spec fails, the bundle is kept in
-// $MTASTORM_ARTIFACTS (when set) and the timeline is attached to the report.
+// timeline goes to GinkgoWriter. If the spec fails, the bundle is copied to
+// $MTASTORM_ARTIFACTS/<spec> (when set) and the timeline and the events
+// table are attached to the report. Called from BeforeAll, the same holds
+// for every spec of the ordered container.
 func Run(ctx context.Context, sc *scenario.Scenario) *harness.Result {
 	GinkgoHelper()
 	Expect(backend).NotTo(BeNil(), "suitekit.SetupBackend was not called in BeforeSuite")
@@ -70,16 +113,55 @@ func Run(ctx context.Context, sc *scenario.Scenario) *harness.Result {
 		Timeline: &tl, SampleEvery: 25 * time.Millisecond})
 	fmt.Fprint(GinkgoWriter, tl.String())
 	Expect(err).NotTo(HaveOccurred(), "run %s", sc.Name)
+	runsMu.Lock()
+	runs[res] = runInfo{sc: sc, out: out, timeline: tl.String()}
+	runsMu.Unlock()
+	DeferCleanup(func() {
+		runsMu.Lock()
+		delete(runs, res)
+		runsMu.Unlock()
+	})
 	DeferOnFailure(func() {
 		AddReportEntry("timeline "+sc.Name, tl.String())
-		if dir := os.Getenv(ArtifactsEnv); dir != "" {
-			dst := filepath.Join(dir, unsafe.ReplaceAllString(CurrentSpecReport().FullText(), "_"))
+		AddReportEntry("events "+sc.Name, EventsTable(res, maxTableRows))
+		if dst := bundleDest(); dst != "" {
 			if err := os.CopyFS(dst, os.DirFS(out)); err == nil {
-				AddReportEntry("bundle", dst)
+				AddReportEntry("bundle "+sc.Name, dst)
+			} else {
+				AddReportEntry("bundle "+sc.Name, fmt.Sprintf("copy to %s failed: %v", dst, err))
 			}
 		}
 	})
 	return res
+}
+
+// bundleDest is where a failed current spec's bundle is copied, or "" when
+// $MTASTORM_ARTIFACTS is not set: bundles/<spec>-p<pid>-a<attempt>, so
+// repeated runs (nightly, MustPassRepeatedly) never overwrite each other.
+func bundleDest() string {
+	dir := os.Getenv(ArtifactsEnv)
+	if dir == "" {
+		return ""
+	}
+	r := CurrentSpecReport()
+	text := unsafe.ReplaceAllString(r.FullText(), "_")
+	if len(text) > 150 { // file names stay well under 255 bytes
+		text = text[:150]
+	}
+	name := fmt.Sprintf("%s-p%d-a%d", text, os.Getpid(), max(r.NumAttempts, 1))
+	return filepath.Join(dir, "bundles", name)
+}
+
+// where tells a failure message's reader where to look.
+func where(res *harness.Result) string {
+	if dst := bundleDest(); dst != "" {
+		return fmt.Sprintf("bundle: %s (copied there on failure; the report holds the timeline and the events table)", dst)
+	}
+	dir := res.Dir
+	if ri, ok := info(res); ok {
+		dir = ri.out
+	}
+	return fmt.Sprintf("bundle: %s (removed after the spec: set %s to keep it; the report holds the timeline and the events table)", dir, ArtifactsEnv)
 }
 
 // Check returns the named check of a result, failing the spec if absent.
@@ -108,4 +190,18 @@ func Events(res *harness.Result, mta string, id int) int {
 	m, ok := res.Summary.MTAs[mta]
 	Expect(ok).To(BeTrue(), "no MTA %q in the run", mta)
 	return m.Events[fmt.Sprint(id)]
+}
+
+// ExpectAll asserts every matcher on res and, when some fail, fails the
+// spec once with all their messages (not just the first), under what.
+func ExpectAll(res *harness.Result, what string, ms ...types.GomegaMatcher) {
+	GinkgoHelper()
+	msgs := InterceptGomegaFailures(func() {
+		for _, m := range ms {
+			Expect(res).To(m)
+		}
+	})
+	if len(msgs) > 0 {
+		Fail(fmt.Sprintf("%s: %d of %d expectations failed\n\n%s", what, len(msgs), len(ms), strings.Join(msgs, "\n\n")))
+	}
 }

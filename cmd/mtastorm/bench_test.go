@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mtastorm/mtastorm/bench"
+)
+
+// stubBench replaces bench.Run for the duration of the test and records the
+// options it was called with.
+func stubBench(t *testing.T, results []bench.Result) *bench.Options {
+	t.Helper()
+	var got bench.Options
+	old := benchRun
+	benchRun = func(_ context.Context, o bench.Options) []bench.Result {
+		got = o
+		return results
+	}
+	t.Cleanup(func() { benchRun = old })
+	return &got
+}
+
+func runBench(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"bench"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestBenchJSONPrintsOneObjectPerFigure(t *testing.T) {
+	opts := stubBench(t, []bench.Result{
+		{Figure: "minip1_direct_vs_raw/64B", Value: 0.62, Unit: "ratio", Target: ">= 0.5", Met: true},
+		{Figure: "default_suite_wall", Unit: "s", Target: "<= 60", Skipped: true, Detail: "skipped: slow"},
+	})
+	code, out, stderr := runBench("--json", "--quick", "--root", "/some/repo")
+	if code != exitPassed {
+		t.Fatalf("exit %d, stderr %s", code, stderr)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not a JSON array: %v\n%s", err, out)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d objects, want 2", len(got))
+	}
+	for _, k := range []string{"figure", "value", "unit", "target", "met"} {
+		if _, ok := got[0][k]; !ok {
+			t.Errorf("object lacks %q: %v", k, got[0])
+		}
+	}
+	if got[0]["value"] != 0.62 || got[0]["met"] != true || got[0]["target"] != ">= 0.5" {
+		t.Errorf("first object %v", got[0])
+	}
+	if !opts.Quick || opts.Suite || opts.Root != "/some/repo" {
+		t.Errorf("options %+v", *opts)
+	}
+}
+
+func TestBenchMissedTargetExitsOne(t *testing.T) {
+	stubBench(t, []bench.Result{{Figure: "q152877_pair_wall", Value: 7, Unit: "s", Target: "<= 6", Met: false}})
+	code, out, _ := runBench()
+	if code != exitFailed {
+		t.Fatalf("exit %d, want %d", code, exitFailed)
+	}
+	if !strings.Contains(out, "q152877_pair_wall") || !strings.Contains(out, "NO") {
+		t.Errorf("table:\n%s", out)
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	opts := stubBench(t, nil)
+	if code, _, stderr := runBench("--only", "wake,transfer", "--suite", "--toxiproxy-server", "/x/toxiproxy-server"); code != exitPassed {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Join(opts.Only, ",") != "wake,transfer,suite" || !opts.Suite {
+		t.Errorf("only %v suite %v", opts.Only, opts.Suite)
+	}
+	if len(opts.ToxiproxyServer) != 1 || opts.ToxiproxyServer[0] != "/x/toxiproxy-server" {
+		t.Errorf("toxiproxy server %v", opts.ToxiproxyServer)
+	}
+	for _, bad := range [][]string{{"--only", "nope"}, {"extra"}, {"--no-such-flag"}} {
+		if code, _, _ := runBench(bad...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", bad, code, exitUsage)
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/mtastorm/mtastorm/harness"
+)
+
+// checkCmd re-judges a saved bundle from its files, prints the checks and
+// the verdict, and rewrites the bundle's summary.json, junit.xml and
+// report.html. Exit codes are those of run.
+func checkCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mtastorm check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mtastorm check: want one bundle folder, got %d\n%s", len(pos), usage)
+		return exitUsage
+	}
+	res, err := harness.Judge(pos[0])
+	var inErr *harness.InputError
+	switch {
+	case errors.As(err, &inErr):
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitInfra
+	}
+	s := res.Summary
+	for _, c := range s.Checks {
+		fmt.Fprintf(stdout, "%-8s %-20s %s\n", c.Verdict, c.Name, c.Detail)
+	}
+	fmt.Fprintf(stdout, "verdict %s (%s, seed %d)\n", s.Verdict, s.Scenario, s.Seed)
+	fmt.Fprintf(stdout, "bundle %s\n", res.Dir)
+	switch s.Verdict {
+	case harness.Passed:
+		return exitPassed
+	case harness.Failed:
+		return exitFailed
+	}
+	return exitUnknown
+}

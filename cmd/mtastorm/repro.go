@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/repro"
+)
+
+// reproCmd searches for a scenario that reproduces a customer's event log
+// (DESIGN.md section 9):
+//
+//	mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--toxiproxy URL]
+//
+// It writes DIR/repro.yaml, DIR/summary.json and DIR/repro_test.go. Exit
+// codes: 0 reproduced, 1 not reproduced, 2 bad input, 3 infrastructure.
+func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mtastorm repro", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output folder (default ./mtastorm-out/repro-<log>-<time>)")
+	budget := fs.Duration("budget", repro.DefaultBudget, "time bound of the whole search")
+	seeds := fs.Int("seeds", repro.DefaultSeeds, "seeds the hit rate of the best candidate is estimated over")
+	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
+	verbose := fs.Bool("verbose", false, "print one line per run")
+	debug := fs.Bool("debug", false, "debug logs on stderr")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mtastorm repro: want one event log, got %d\n%s", len(pos), usage)
+		return exitUsage
+	}
+	if *budget <= 0 || *seeds <= 0 {
+		fmt.Fprintf(stderr, "mtastorm repro: --budget and --seeds must be positive\n")
+		return exitUsage
+	}
+	_, sig, format, code := loadEventLog(pos[0], stderr)
+	if code != exitPassed {
+		return code
+	}
+	base := strings.TrimSuffix(filepath.Base(pos[0]), filepath.Ext(pos[0]))
+	if *out == "" {
+		*out = filepath.Join("mtastorm-out", fmt.Sprintf("repro-%s-%s", base, time.Now().Format("20060102-150405")))
+	}
+	level := slog.LevelWarn
+	if *debug {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	fmt.Fprintf(stdout, "%s (%s): %d events, core ids %v, leak indicator %v\n", pos[0], format, sig.Events, sig.Core(), sig.Leak)
+
+	opts := repro.Options{Budget: *budget, Seeds: *seeds, Logger: logger, Name: base}
+	if *url != "" || os.Getenv(toxi.EnvURL) != "" {
+		b, err := toxi.Open(ctx, *url, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+			return exitInfra
+		}
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = b.Close(cctx)
+		}()
+		opts.Backend = b
+	}
+	if *verbose {
+		opts.Progress = stdout
+	}
+	stopBar := func() {}
+	if !*verbose && showProgress(stdout) {
+		opts.OnStep, stopBar = progressBar(stdout, *budget)
+	}
+	res, err := repro.Search(ctx, sig, opts)
+	stopBar()
+	if err != nil {
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitInfra
+	}
+	if err := res.Write(*out, pos[0]); err != nil {
+		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+		return exitInfra
+	}
+	fmt.Fprint(stdout, res.String())
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	if res.Reproduced {
+		fmt.Fprintf(stdout, "next: mtastorm run %s\n", filepath.Join(*out, repro.FileScenario))
+		return exitPassed
+	}
+	return exitFailed
+}
+
+// showProgress reports whether long work may draw a progress bar on w: a
+// terminal, and not in CI.
+func showProgress(w io.Writer) bool {
+	if os.Getenv("CI") == "true" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progressBar draws the search's progress against its budget on w. It
+// returns the step callback and a function that clears the bar.
+func progressBar(w io.Writer, budget time.Duration) (func(repro.Step), func()) {
+	bar := progressbar.NewOptions64(budget.Milliseconds(),
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("repro: starting"),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	start := time.Now()
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				mu.Lock()
+				_ = bar.Set64(min(time.Since(start).Milliseconds(), budget.Milliseconds()-1))
+				mu.Unlock()
+			}
+		}
+	}()
+	step := func(s repro.Step) {
+		mu.Lock()
+		defer mu.Unlock()
+		bar.Describe(fmt.Sprintf("repro: run %d (%s), best %.2f", s.Tried, s.Phase, s.Best))
+	}
+	stop := func() {
+		close(done)
+		wg.Wait()
+		_ = bar.Finish()
+	}
+	return step, stop
+}

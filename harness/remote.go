@@ -1,0 +1,536 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/admin"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
+	"github.com/mtastorm/mtastorm/mtastub/store"
+)
+
+// EnvAdminToken names the environment variable whose value, when
+// Options.AdminToken is empty, is the bearer token sent to every remote
+// MTA's admin API (the variable mtastub itself reads).
+const EnvAdminToken = "MTASTUB_TOKEN"
+
+// Bounds of the admin API calls made for a remote MTA.
+const (
+	// remoteCallTimeout bounds one call (the admin server bounds its own
+	// work at 10s; a restart may take most of that).
+	remoteCallTimeout = 12 * time.Second
+	// remoteDialTimeout bounds connecting to an admin server.
+	remoteDialTimeout = 3 * time.Second
+	// remoteRetry is the pause before a broken stream is reopened.
+	remoteRetry = 100 * time.Millisecond
+)
+
+func adminToken(opts Options) string {
+	if opts.AdminToken != "" {
+		return opts.AdminToken
+	}
+	return os.Getenv(EnvAdminToken)
+}
+
+// checkRemoteActions rejects the actions that a remote MTA cannot carry
+// out: its admin API offers restart, not stop and start.
+func checkRemoteActions(sc *scenario.Scenario) error {
+	remote := map[string]string{}
+	for _, m := range sc.MTAs {
+		if m.Admin != "" {
+			remote[m.Name] = m.Admin
+		}
+	}
+	for _, a := range sc.Actions {
+		if u, ok := remote[a.MTA]; ok && a.Op != "restart" {
+			return &InputError{Err: fmt.Errorf("harness: %s:%d: actions: %s: %s is a remote MTA (admin %s) and its admin API offers only restart; "+
+				"use restart, or run %s in-process", sc.File, a.Line, a.Op, a.MTA, u, a.MTA)}
+		}
+	}
+	return nil
+}
+
+// remoteConfig is what dialRemote needs besides the MTA's spec.
+type remoteConfig struct {
+	token string
+	log   *slog.Logger
+	sink  func(eventlog.Record)
+}
+
+// remoteNode is a standalone mtastub driven over its admin API. Its events
+// and deliveries are followed with ?follow=1 streams, reopened where they
+// broke off if a connection drops; Sync reads both in full at the end.
+type remoteNode struct {
+	name  string
+	base  string // admin URL without a trailing slash
+	token string
+	mode  kernel.Mode
+	dn    string
+	addr  string
+	log   *slog.Logger
+	sink  func(eventlog.Record)
+	tr    *http.Transport
+	hc    *http.Client
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// emitMu serialises handing events to the sink, which takes the run's
+	// lock; it is never taken under that lock (mu may be).
+	emitMu     sync.Mutex
+	events     int // records of the MTA's event log consumed, those before the run included
+	evSynced   bool
+	mu         sync.Mutex
+	running    bool
+	deliveries []kernel.Delivery
+	synced     bool
+}
+
+// dialRemote connects to the stub at spec.Admin, checks that it is the MTA
+// the scenario describes and that it is fresh, and starts following its
+// events and deliveries.
+func dialRemote(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec, cfg remoteConfig) (node, error) {
+	where := fmt.Sprintf("%s:%d: mtas: %s: admin %s", sc.File, spec.Line, spec.Name, spec.Admin)
+	tr := &http.Transport{
+		Proxy:                 nil, // the lab's admin calls never go through an HTTP proxy
+		DialContext:           (&net.Dialer{Timeout: remoteDialTimeout}).DialContext,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       30 * time.Second,
+		ResponseHeaderTimeout: remoteCallTimeout,
+	}
+	n := &remoteNode{name: spec.Name, base: strings.TrimRight(spec.Admin, "/"), token: cfg.token, log: cfg.log,
+		sink: cfg.sink, tr: tr, hc: &http.Client{Transport: tr}}
+	fail := func(err error) (node, error) {
+		tr.CloseIdleConnections()
+		return nil, err
+	}
+	st, err := n.status(ctx)
+	if err != nil {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s unreachable or refusing: %w", spec.Name, spec.Admin, err)})
+	}
+	var bad []string
+	if st.Name != spec.Name {
+		bad = append(bad, fmt.Sprintf("name %q, the scenario says %q", st.Name, spec.Name))
+	}
+	if string(st.Mode) != spec.Mode {
+		bad = append(bad, fmt.Sprintf("mode %s, the scenario says %s (--mode %s)", st.Mode, spec.Mode, spec.Mode))
+	}
+	if st.Running && st.Pool.Size != spec.KCBs {
+		bad = append(bad, fmt.Sprintf("%d KCBs, the scenario says %d (--kcbs %d)", st.Pool.Size, spec.KCBs, spec.KCBs))
+	}
+	if dn := eventlog.DN(spec.Org, spec.Site, spec.Name); st.DN != dn {
+		bad = append(bad, fmt.Sprintf("DN %s, the scenario says %s (--org %s --site %s)", st.DN, dn, spec.Org, spec.Site))
+	}
+	if len(bad) > 0 {
+		return fail(&InputError{Err: fmt.Errorf("harness: %s: the stub there does not match the scenario: it has %s; start it with the flags of harness.StubArgs",
+			where, strings.Join(bad, "; "))})
+	}
+	if !st.Running {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: the stub is not running", spec.Name, spec.Admin)})
+	}
+	old, err := n.fetchDeliveries(ctx)
+	if err != nil {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: %w", spec.Name, spec.Admin, err)})
+	}
+	if len(old) > 0 || st.Queued > 0 {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: the stub is not fresh: it holds %d deliveries and %d queued messages from an earlier run, "+
+			"and message ids repeat from run to run, so its store would suppress this run's mail as duplicates; start it anew with an empty --store",
+			spec.Name, spec.Admin, len(old), st.Queued)})
+	}
+	evs, err := n.fetchEvents(ctx)
+	if err != nil {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: %w", spec.Name, spec.Admin, err)})
+	}
+	n.mode, n.dn, n.running, n.events = st.Mode, st.DN, st.Running, len(evs)
+	n.addr, err = upstreamAddr(st.Addr, spec.Admin)
+	if err != nil {
+		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: %w", spec.Name, spec.Admin, err)})
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.cancel = cancel
+	n.wg.Add(2)
+	go n.follow(sctx, "/v1/events?follow=1", n.eventLine)
+	go n.follow(sctx, "/v1/deliveries?follow=1", n.deliveryLine)
+	return n, nil
+}
+
+// upstreamAddr is where a proxy reaches an MTA that reports listening on
+// listen: a wildcard host (0.0.0.0, ::) is replaced by the admin URL's host,
+// the name the harness reached the stub by.
+func upstreamAddr(listen, adminURL string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("status: addr %q is not HOST:PORT", listen)
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		u, err := url.Parse(adminURL)
+		if err != nil {
+			return "", fmt.Errorf("admin URL: %w", err)
+		}
+		host = u.Hostname()
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// call makes one admin API call and decodes a JSON answer into out (when
+// not nil). A non-2xx answer is an error carrying the server's message.
+func (n *remoteNode) call(ctx context.Context, method, path string, in, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, remoteCallTimeout)
+	defer cancel()
+	resp, err := n.do(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return apiError(method, path, resp.StatusCode, data)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// do sends one request with the token; the caller closes the body.
+func (n *remoteNode) do(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: encode: %w", method, path, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if n.token != "" {
+		req.Header.Set("Authorization", "Bearer "+n.token)
+	}
+	resp, err := n.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+func apiError(method, path string, code int, data []byte) error {
+	var e admin.Error
+	msg := strings.TrimSpace(string(data))
+	if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		msg = e.Error
+	}
+	hint := ""
+	if code == http.StatusUnauthorized {
+		hint = fmt.Sprintf(" (set %s to the stub's token)", EnvAdminToken)
+	}
+	return fmt.Errorf("%s %s: %d %s: %s%s", method, path, code, http.StatusText(code), msg, hint)
+}
+
+func (n *remoteNode) status(ctx context.Context) (admin.Status, error) {
+	var st admin.Status
+	err := n.call(ctx, http.MethodGet, "/v1/status", nil, &st)
+	return st, err
+}
+
+// lines fetches a JSON-lines endpoint in full.
+func lines[T any](ctx context.Context, n *remoteNode, path string) ([]T, error) {
+	ctx, cancel := context.WithTimeout(ctx, remoteCallTimeout)
+	defer cancel()
+	resp, err := n.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, apiError(http.MethodGet, path, resp.StatusCode, data)
+	}
+	var out []T
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, fmt.Errorf("GET %s: line %d: %w", path, len(out)+1, err)
+		}
+		out = append(out, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("GET %s: %w", path, err)
+	}
+	return out, nil
+}
+
+func (n *remoteNode) fetchEvents(ctx context.Context) ([]eventlog.Record, error) {
+	return lines[eventlog.Record](ctx, n, "/v1/events")
+}
+
+func (n *remoteNode) fetchDeliveries(ctx context.Context) ([]kernel.Delivery, error) {
+	ds, err := lines[admin.Delivery](ctx, n, "/v1/deliveries")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]kernel.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = d.Delivery
+	}
+	return out, nil
+}
+
+// follow reads a ?follow=1 stream, which replays the whole history first,
+// and hands each line to handle with its index in the history; a broken
+// stream is reopened (the replay lets handle skip what it has seen) until
+// ctx is done.
+func (n *remoteNode) follow(ctx context.Context, path string, handle func(i int, line []byte) error) {
+	defer n.wg.Done()
+	for ctx.Err() == nil {
+		err := n.followOnce(ctx, path, handle)
+		if ctx.Err() != nil {
+			return
+		}
+		n.log.Warn("remote MTA stream broke; reopening", "mta", n.name, "path", path, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(remoteRetry):
+		}
+	}
+}
+
+func (n *remoteNode) followOnce(ctx context.Context, path string, handle func(int, []byte) error) error {
+	resp, err := n.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return apiError(http.MethodGet, path, resp.StatusCode, data)
+	}
+	rd := bufio.NewReader(resp.Body)
+	for i := 0; ; {
+		line, err := rd.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 && err == nil {
+			if herr := handle(i, line); herr != nil {
+				return herr
+			}
+			i++
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("stream ended")
+			}
+			return err
+		}
+	}
+}
+
+// eventLine hands event i of the MTA's log to the sink unless it was
+// consumed already (written before the run, or seen on an earlier stream).
+func (n *remoteNode) eventLine(i int, line []byte) error {
+	n.emitMu.Lock()
+	defer n.emitMu.Unlock()
+	if n.evSynced || i < n.events {
+		return nil
+	}
+	var rec eventlog.Record
+	if err := json.Unmarshal(line, &rec); err != nil {
+		return fmt.Errorf("event %d: %w", i, err)
+	}
+	n.events = i + 1
+	n.sink(rec) // under emitMu: the MTA's order is kept
+	return nil
+}
+
+// deliveryLine records delivery i unless it was seen already.
+func (n *remoteNode) deliveryLine(i int, line []byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.synced || i < len(n.deliveries) {
+		return nil
+	}
+	var d admin.Delivery
+	if err := json.Unmarshal(line, &d); err != nil {
+		return fmt.Errorf("delivery %d: %w", i, err)
+	}
+	n.deliveries = append(n.deliveries, d.Delivery)
+	return nil
+}
+
+// Name implements node.
+func (n *remoteNode) Name() string { return n.name }
+
+// Mode implements node: the build the stub reports.
+func (n *remoteNode) Mode() kernel.Mode { return n.mode }
+
+// Addr implements node: the stub's MiniP1 address as its proxies reach it.
+func (n *remoteNode) Addr() string { return n.addr }
+
+// Running implements node: as of the last status the harness read.
+func (n *remoteNode) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.running
+}
+
+func (n *remoteNode) errorf(format string, args ...any) error {
+	return fmt.Errorf("MTA %s (admin %s): %w", n.name, n.base, fmt.Errorf(format, args...))
+}
+
+// SetPeer implements node: PUT /v1/peers/{peer}.
+func (n *remoteNode) SetPeer(ctx context.Context, peer, addr string) error {
+	if err := n.call(ctx, http.MethodPut, "/v1/peers/"+url.PathEscape(peer), admin.PeerRequest{Address: addr}, nil); err != nil {
+		return n.errorf("set peer %s: %w", peer, err)
+	}
+	return nil
+}
+
+// Submit implements node: POST /v1/messages with the payload as a string.
+func (n *remoteNode) Submit(ctx context.Context, msg store.Message) error {
+	prio, payload := int(msg.Priority), string(msg.Payload)
+	req := admin.SubmitRequest{ID: msg.ID, To: msg.To, Priority: &prio, Payload: &payload}
+	if err := n.call(ctx, http.MethodPost, "/v1/messages", req, nil); err != nil {
+		return n.errorf("submit %s: %w", msg.ID, err)
+	}
+	return nil
+}
+
+// Snapshot implements node: GET /v1/status for the queues and counters and
+// GET /v1/kcbs for the pool, whose counts are taken from the KCBs so that
+// they agree with the states sampled.
+func (n *remoteNode) Snapshot(ctx context.Context) (kernel.Snapshot, error) {
+	snap := kernel.Snapshot{Name: n.name, DN: n.dn, Mode: n.mode}
+	st, err := n.status(ctx)
+	if err != nil {
+		return snap, n.errorf("status: %w", err)
+	}
+	n.mu.Lock()
+	n.running = st.Running
+	n.mu.Unlock()
+	if !st.Running {
+		return snap, n.errorf("not running")
+	}
+	var kcbs []kernel.KCBInfo
+	if err := n.call(ctx, http.MethodGet, "/v1/kcbs", nil, &kcbs); err != nil {
+		return snap, n.errorf("kcbs: %w", err)
+	}
+	snap.KCBs, snap.Queues, snap.Queued, snap.Counters = kcbs, st.Queues, st.Queued, st.Counters
+	for _, k := range kcbs {
+		switch {
+		case k.Index == 0:
+		case k.State == kernel.Idle:
+			snap.Idle++
+		case k.Leaked:
+			snap.Leaked++
+		default:
+			snap.Busy++
+		}
+	}
+	return snap, nil
+}
+
+// Deliveries implements node: those the stream has brought so far.
+func (n *remoteNode) Deliveries() []kernel.Delivery {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]kernel.Delivery(nil), n.deliveries...)
+}
+
+// Restart implements node: POST /v1/restart, which answers the status.
+func (n *remoteNode) Restart(ctx context.Context) error {
+	var st admin.Status
+	if err := n.call(ctx, http.MethodPost, "/v1/restart", nil, &st); err != nil {
+		return n.errorf("restart: %w", err)
+	}
+	n.mu.Lock()
+	n.running = st.Running
+	n.mu.Unlock()
+	return nil
+}
+
+// errRemoteStopStart is returned by Stop and StartAgain; checkRemoteActions
+// keeps scenarios that would need them from running.
+var errRemoteStopStart = errors.New("the admin API offers only restart")
+
+// Stop implements node: not supported remotely.
+func (n *remoteNode) Stop(context.Context) error { return n.errorf("stop: %w", errRemoteStopStart) }
+
+// StartAgain implements node: not supported remotely.
+func (n *remoteNode) StartAgain(context.Context) error {
+	return n.errorf("start: %w", errRemoteStopStart)
+}
+
+// Sync implements node: it stops the streams and reads the event log and
+// the deliveries in full, handing the sink the events the stream had not
+// brought yet and replacing the deliveries with the full list.
+func (n *remoteNode) Sync(ctx context.Context) error {
+	n.stopStreams()
+	evs, err := n.fetchEvents(ctx)
+	if err != nil {
+		return n.errorf("events: %w", err)
+	}
+	ds, err := n.fetchDeliveries(ctx)
+	if err != nil {
+		return n.errorf("deliveries: %w", err)
+	}
+	n.emitMu.Lock()
+	if !n.evSynced {
+		n.evSynced = true
+		for _, rec := range evs[min(n.events, len(evs)):] {
+			n.sink(rec)
+		}
+		n.events = len(evs)
+	}
+	n.emitMu.Unlock()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.synced {
+		n.synced = true
+		n.deliveries = ds
+	}
+	return nil
+}
+
+func (n *remoteNode) stopStreams() {
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.wg.Wait()
+}
+
+// Close implements node: it stops following the stub and leaves it running.
+func (n *remoteNode) Close(context.Context) error {
+	n.stopStreams()
+	n.tr.CloseIdleConnections()
+	return nil
+}

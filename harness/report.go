@@ -1,0 +1,186 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+
+	"github.com/mtastorm/mtastorm/harness/scenario"
+)
+
+// WriteReport writes report.html for a judged result: one self-contained
+// HTML page (inline CSS and SVG charts, no script, no fetch) with the
+// verdict, the checks, a fault timeline per link, and per MTA its events,
+// KCB occupancy and queue depth on the run's time axis, then the event
+// counts and the scenario as run.
+func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
+	charts, err := reportCharts(sc, res)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	raw := sc.Raw
+	if len(raw) == 0 {
+		if raw, err = scenario.Marshal(sc); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	s := res.Summary
+	data := reportPage{
+		Summary:     s,
+		Description: sc.Description,
+		Scenario:    string(raw),
+		Duration:    fmt.Sprintf("%.3f s", s.DurationS),
+		Recovery:    "not recovered (not every message delivered)",
+		Anchor:      fmt.Sprintf("%.3f s", s.AnchorS),
+		Charts:      charts,
+	}
+	if sc.Expect.Recovery == nil {
+		data.Recovery = "not checked (no recovery expectation)"
+	}
+	if s.RecoveryS != nil {
+		data.Recovery = fmt.Sprintf("%.3f s after the anchor", *s.RecoveryS)
+	}
+	if res.Schedule != nil {
+		data.Toggles = len(res.Schedule.Toggles)
+	}
+	ids := map[int]bool{}
+	for _, e := range eventStyles {
+		ids[e.id] = true
+	}
+	for _, m := range s.MTAs {
+		for k := range m.Events {
+			if id, err := strconv.Atoi(k); err == nil {
+				ids[id] = true
+			}
+		}
+	}
+	for id := range ids {
+		data.EventIDs = append(data.EventIDs, id)
+	}
+	sort.Ints(data.EventIDs)
+	for _, name := range sortedMTAs(&s) {
+		m := s.MTAs[name]
+		row := reportMTA{Name: name, MTASummary: *m}
+		for _, id := range data.EventIDs {
+			row.Counts = append(row.Counts, m.Events[strconv.Itoa(id)])
+		}
+		data.MTAs = append(data.MTAs, row)
+	}
+	for _, c := range s.Checks {
+		switch c.Verdict {
+		case Passed:
+			data.Passed++
+		case Failed:
+			data.Failed++
+		default:
+			data.Unknown++
+		}
+	}
+	var buf bytes.Buffer
+	if err := reportTemplate.Execute(&buf, data); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// reportPage is what the report template renders.
+type reportPage struct {
+	Summary
+	Description, Scenario, Duration, Recovery, Anchor string
+	Toggles                                           int
+	Passed, Failed, Unknown                           int
+	EventIDs                                          []int
+	MTAs                                              []reportMTA
+	Charts                                            []chart
+}
+
+type reportMTA struct {
+	Name string
+	MTASummary
+	Counts []int
+}
+
+var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+
+const reportHTML = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>mtastorm · {{.Summary.Scenario}} · {{.Verdict}}</title>
+<style>
+  :root { --pass: #1e8e3e; --fail: #c5221f; --unk: #b06000; --ink: #202124; --mute: #5f6368; --line: #dadce0; }
+  * { box-sizing: border-box; }
+  body { margin: 0; padding: 18px 28px 40px; font: 14px/1.45 "Liberation Sans", Arial, Helvetica, sans-serif; color: var(--ink); background: #fff; }
+  main { max-width: 1340px; margin: 0 auto; }
+  h1 { font-size: 24px; margin: 0 0 4px; }
+  h2 { font-size: 18px; margin: 26px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+  h3 { font-size: 14px; margin: 14px 0 2px; color: #3c4043; }
+  .desc { color: var(--mute); margin: 0 0 12px; max-width: 1000px; }
+  .facts { display: flex; flex-wrap: wrap; gap: 8px 26px; margin: 10px 0 4px; }
+  .facts div { min-width: 120px; }
+  .facts b { display: block; font-size: 11px; text-transform: uppercase; letter-spacing: .05em; color: var(--mute); font-weight: 600; }
+  .facts span { font-size: 17px; }
+  .verdict { display: inline-block; padding: 1px 10px; border-radius: 12px; color: #fff; font-weight: 700; }
+  .v-passed { background: var(--pass); } .v-failed { background: var(--fail); } .v-unknown { background: var(--unk); }
+  table { border-collapse: collapse; margin: 6px 0; }
+  th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
+  th { background: #f1f3f4; font-weight: 600; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.c-passed { background: #e6f4ea; color: var(--pass); font-weight: 700; }
+  td.c-failed { background: #fce8e6; color: var(--fail); font-weight: 700; }
+  td.c-unknown { background: #fef7e0; color: var(--unk); font-weight: 700; }
+  figure.chart { margin: 0 0 6px; }
+  figure.chart svg { display: block; width: 100%; height: auto; }
+  svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif !important; }
+  .note { color: var(--mute); font-size: 12px; }
+  pre { background: #f8f9fa; border: 1px solid var(--line); padding: 10px 12px; overflow-x: auto; font: 12px/1.4 "Liberation Mono", "DejaVu Sans Mono", monospace; }
+</style>
+</head>
+<body>
+<main>
+<header>
+<h1>{{.Summary.Scenario}} <span class="verdict v-{{.Verdict}}">{{.Verdict}}</span></h1>
+{{with .Description}}<p class="desc">{{.}}</p>{{end}}
+<div class="facts">
+  <div><b>seed</b><span>{{.Seed}}</span></div>
+  <div><b>verdict</b><span>{{.Verdict}}</span></div>
+  <div><b>duration</b><span>{{.Duration}}</span></div>
+  <div><b>recovery</b><span>{{.Recovery}}</span></div>
+  <div><b>recovery anchor</b><span>{{.Anchor}}</span></div>
+  <div><b>checks</b><span>{{.Passed}} passed · {{.Failed}} failed · {{.Unknown}} unknown</span></div>
+  <div><b>fault toggles</b><span>{{.Toggles}}</span></div>
+</div>
+</header>
+
+<h2>Checks</h2>
+<table class="checks">
+<tr><th>check</th><th>verdict</th><th>detail</th></tr>
+{{range .Checks}}<tr><td>{{.Name}}</td><td class="c-{{.Verdict}}">{{.Verdict}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>
+
+<h2>Timeline</h2>
+<p class="note">Every chart shares the time axis: seconds since the run start. Shaded orange: some fault is acting on a link; dashed vertical lines: MTA actions.</p>
+{{range .Charts}}<figure class="chart chart-{{.Kind}}">
+<h3>{{.Title}}</h3>
+{{.SVG}}
+</figure>
+{{end}}
+
+<h2>Event counts per MTA</h2>
+<table class="events">
+<tr><th>MTA</th><th>mode</th><th>submitted</th><th>delivered</th><th>duplicates</th><th>most KCBs leaked</th><th>leaked at end</th>{{range .EventIDs}}<th>{{.}}</th>{{end}}</tr>
+{{range .MTAs}}<tr><td>{{.Name}}</td><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{end}}</table>
+
+<h2>Scenario as run</h2>
+<pre class="scenario">{{.Scenario}}</pre>
+<p class="note">Written by mtastorm. Re-judge this bundle with <code>mtastorm check DIR</code>.</p>
+</main>
+</body>
+</html>
+`

@@ -1,0 +1,748 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"image/color"
+	"regexp"
+	"slices"
+	"sort"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+)
+
+// Chart geometry. Every chart has the same width, the same right-hand
+// legend column and (after alignment) the same data area left edge, so that
+// the charts share one time axis down the page.
+const (
+	chartWidth  = 1000 * vg.Length(1)
+	legendWidth = 190 * vg.Length(1)
+)
+
+// Colours of the report.
+var (
+	colIdle    = rgb(0x2c, 0xa0, 0x2c)
+	colBusy    = rgb(0x1f, 0x77, 0xb4)
+	colLeaked  = rgb(0xd6, 0x27, 0x28)
+	colQueue   = rgb(0x44, 0x44, 0x44)
+	colAction  = rgb(0x11, 0x11, 0x11)
+	colFaultBg = color.NRGBA{R: 0xff, G: 0x9f, B: 0x1c, A: 0x26}
+	colStopped = color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0x40}
+	// faultPalette colours fault types in order of first appearance.
+	faultPalette = []color.NRGBA{
+		rgb(0xe6, 0x55, 0x0d), rgb(0x31, 0x82, 0xbd), rgb(0x31, 0xa3, 0x54), rgb(0x75, 0x6b, 0xb1),
+		rgb(0xd6, 0x61, 0x6b), rgb(0x8c, 0x6d, 0x31), rgb(0x63, 0x63, 0x63), rgb(0x17, 0xbe, 0xcf),
+	}
+)
+
+func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{R: r, G: g, B: b, A: 0xff} }
+
+func withAlpha(c color.NRGBA, a uint8) color.NRGBA { c.A = a; return c }
+
+// eventStyle is how one event id is marked.
+type eventStyle struct {
+	id    int
+	name  string
+	color color.NRGBA
+	shape draw.GlyphDrawer
+}
+
+// eventStyles are the ids every events chart shows a row for, in row order
+// (bottom to top); other ids get grey rows above them.
+var eventStyles = []eventStyle{
+	{eventlog.IDAssocError, "association error", rgb(0x1f, 0x77, 0xb4), draw.CircleGlyph{}},
+	{eventlog.IDAssocErrorAnon, "assoc. error, no peer", rgb(0xff, 0x7f, 0x0e), draw.PyramidGlyph{}},
+	{eventlog.IDStateCheck, "state check", rgb(0x94, 0x67, 0xbd), draw.BoxGlyph{}},
+	{eventlog.IDConnRefused, "connection refused", rgb(0xd6, 0x27, 0x28), diamondGlyph{}},
+}
+
+// chart is one rendered chart of the report.
+type chart struct {
+	// Title is the heading shown above the chart; Kind is link, events,
+	// pool or queue.
+	Title, Kind string
+	SVG         template.HTML
+}
+
+// chartPlot is a chart before rendering.
+type chartPlot struct {
+	title, kind string
+	p           *plot.Plot
+	legend      plot.Legend
+	height      vg.Length
+}
+
+// reportTimes maps a run's times onto the report's time axis.
+type reportTimes struct {
+	// t0 is the run start in wall-clock time: the summary's, else
+	// recovered from the deliveries (each carries its wall time and its
+	// offset); known is false when neither exists and events are placed
+	// from the first.
+	t0    time.Time
+	known bool
+	// end is the right edge of every chart, in seconds.
+	end float64
+}
+
+func newReportTimes(res *Result) reportTimes {
+	var rt reportTimes
+	if !res.Summary.Started.IsZero() {
+		rt.t0, rt.known = res.Summary.Started, true
+	} else if len(res.Deliveries) > 0 { // a bundle from before summary.json had "started"
+		d := res.Deliveries[0]
+		rt.t0 = d.At.Add(-time.Duration(d.T * float64(time.Second)))
+		rt.known = true
+	} else if len(res.Events) > 0 {
+		rt.t0 = res.Events[0].Time
+		for _, e := range res.Events {
+			if e.Time.Before(rt.t0) {
+				rt.t0 = e.Time
+			}
+		}
+	}
+	rt.end = res.Summary.DurationS
+	for _, s := range res.Samples {
+		rt.end = max(rt.end, s.T)
+	}
+	for _, d := range res.Deliveries {
+		rt.end = max(rt.end, d.T)
+	}
+	for _, e := range res.Events {
+		rt.end = max(rt.end, rt.of(e.Time))
+	}
+	if res.Schedule != nil {
+		for _, t := range res.Schedule.Toggles {
+			rt.end = max(rt.end, t.Offset.Seconds())
+		}
+	}
+	if rt.end <= 0 {
+		rt.end = 1
+	}
+	return rt
+}
+
+// of returns the offset of wall-clock time t in seconds.
+func (rt reportTimes) of(t time.Time) float64 { return t.Sub(rt.t0).Seconds() }
+
+// marker is a vertical line across a chart: an MTA action.
+type marker struct {
+	at    float64
+	label string
+}
+
+// interval is a stretch of the time axis.
+type interval struct{ x0, x1 float64 }
+
+// reportMarkers returns the actions carried out (from the ledger), or the
+// planned ones when the ledger has none.
+func reportMarkers(sc *scenario.Scenario, res *Result) []marker {
+	var out []marker
+	for _, l := range res.Ledger {
+		if l.Phase == "action" {
+			out = append(out, marker{at: l.At, label: l.Action + " " + l.MTA})
+		}
+	}
+	if len(out) == 0 {
+		for _, a := range sc.Actions {
+			out = append(out, marker{at: a.At.Seconds(), label: a.Op + " " + a.MTA})
+		}
+	}
+	return out
+}
+
+// faultRow is one fault on one link: the span from its first toggle to its
+// heal, and the stretches during which it acts (link disabled or a toxic
+// present).
+type faultRow struct {
+	label  string
+	typ    string
+	span   interval
+	active []interval
+	// updates are the offsets of update_toxic toggles.
+	updates []float64
+}
+
+// linkFaults expands the schedule's toggles on link into fault rows, in
+// order of first appearance. Faults still open at the end of the schedule
+// are closed at end (the run end heals them).
+func linkFaults(sched *faults.Schedule, link string, end float64) []*faultRow {
+	if sched == nil {
+		return nil
+	}
+	var rows []*faultRow
+	byKey := map[string]*faultRow{}
+	type open struct {
+		disabled float64
+		down     bool
+		toxics   map[string]float64
+		healed   bool
+	}
+	state := map[*faultRow]*open{}
+	for _, t := range sched.Toggles {
+		if t.Link != link {
+			continue
+		}
+		key := fmt.Sprintf("f%d %s", t.Fault, t.Type)
+		at := t.Offset.Seconds()
+		r := byKey[key]
+		if r == nil {
+			r = &faultRow{label: key, typ: t.Type, span: interval{at, at}}
+			byKey[key] = r
+			rows = append(rows, r)
+			state[r] = &open{toxics: map[string]float64{}}
+		}
+		st := state[r]
+		r.span.x1 = max(r.span.x1, at)
+		if t.Heal {
+			st.healed = true
+		}
+		name := ""
+		if t.Toxic != nil {
+			name = t.Toxic.Name
+		}
+		switch t.Action {
+		case faults.ActDisable:
+			if !st.down {
+				st.down, st.disabled = true, at
+			}
+		case faults.ActEnable:
+			if st.down {
+				r.active = append(r.active, interval{st.disabled, at})
+				st.down = false
+			}
+		case faults.ActAddToxic:
+			if _, ok := st.toxics[name]; !ok {
+				st.toxics[name] = at
+			}
+		case faults.ActUpdateToxic:
+			r.updates = append(r.updates, at)
+		case faults.ActRemoveToxic:
+			if from, ok := st.toxics[name]; ok {
+				r.active = append(r.active, interval{from, at})
+				delete(st.toxics, name)
+			}
+		}
+	}
+	for _, r := range rows {
+		st := state[r]
+		if st.down {
+			r.active = append(r.active, interval{st.disabled, end})
+		}
+		for _, from := range st.toxics {
+			r.active = append(r.active, interval{from, end})
+		}
+		if st.down || len(st.toxics) > 0 || !st.healed {
+			r.span.x1 = max(r.span.x1, end)
+		}
+		r.active = mergeIntervals(r.active)
+	}
+	return rows
+}
+
+// mergeIntervals sorts and merges overlapping intervals.
+func mergeIntervals(in []interval) []interval {
+	if len(in) == 0 {
+		return nil
+	}
+	s := slices.Clone(in)
+	sort.Slice(s, func(i, j int) bool { return s[i].x0 < s[j].x0 })
+	out := []interval{s[0]}
+	for _, iv := range s[1:] {
+		last := &out[len(out)-1]
+		if iv.x0 <= last.x1 {
+			last.x1 = max(last.x1, iv.x1)
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}
+
+// faultWindows is the union of every fault's active stretches on every link.
+func faultWindows(sc *scenario.Scenario, res *Result, end float64) []interval {
+	var all []interval
+	for _, l := range sc.Links {
+		for _, r := range linkFaults(res.Schedule, l.String(), end) {
+			all = append(all, r.active...)
+		}
+	}
+	return mergeIntervals(all)
+}
+
+// stoppedWindows returns the stretches during which mta's samples show it
+// stopped.
+func stoppedWindows(res *Result, mta string, end float64) []interval {
+	var out []interval
+	from := -1.0
+	for _, s := range res.Samples {
+		if s.MTA != mta {
+			continue
+		}
+		switch {
+		case !s.Running && from < 0:
+			from = s.T
+		case s.Running && from >= 0:
+			out = append(out, interval{from, s.T})
+			from = -1
+		}
+	}
+	if from >= 0 {
+		out = append(out, interval{from, end})
+	}
+	return out
+}
+
+// faultColors assigns colours to fault types in order of first appearance
+// in the schedule.
+func faultColors(sched *faults.Schedule) map[string]color.NRGBA {
+	out := map[string]color.NRGBA{}
+	if sched == nil {
+		return out
+	}
+	for _, t := range sched.Toggles {
+		if _, ok := out[t.Type]; !ok {
+			out[t.Type] = faultPalette[len(out)%len(faultPalette)]
+		}
+	}
+	return out
+}
+
+// reportCharts builds and renders every chart of the report: one per link,
+// then events, pool and queue per MTA.
+func reportCharts(sc *scenario.Scenario, res *Result) ([]chart, error) {
+	rt := newReportTimes(res)
+	marks := reportMarkers(sc, res)
+	windows := faultWindows(sc, res, rt.end)
+	colors := faultColors(res.Schedule)
+	var cps []chartPlot
+	for _, l := range sc.Links {
+		cps = append(cps, linkChart(l.String(), linkFaults(res.Schedule, l.String(), rt.end), colors, marks, rt))
+	}
+	for _, m := range sc.MTAs {
+		cps = append(cps,
+			eventsChart(m.Name, res, windows, marks, rt),
+			poolChart(m, res, windows, marks, rt),
+			queueChart(m.Name, res, windows, marks, rt))
+	}
+	return renderCharts(cps)
+}
+
+// newPlot returns a plot on the shared time axis with the report's fonts.
+func newPlot(rt reportTimes) *plot.Plot {
+	p := plot.New()
+	p.X.Min, p.X.Max = 0, rt.end
+	p.X.Label.Text = "seconds since the run start"
+	p.X.Tick.Marker = secondsTicks{}
+	sans := func(f *font.Font, size vg.Length) {
+		f.Variant = "Sans"
+		f.Size = size
+	}
+	sans(&p.X.Label.TextStyle.Font, 11)
+	sans(&p.Y.Label.TextStyle.Font, 11)
+	sans(&p.X.Tick.Label.Font, 10)
+	sans(&p.Y.Tick.Label.Font, 10)
+	sans(&p.Legend.TextStyle.Font, 11)
+	sans(&p.Title.TextStyle.Font, 12)
+	p.Legend.Left, p.Legend.Top = true, true
+	p.Legend.ThumbnailWidth = 18
+	p.Legend.Padding = 3
+	p.X.Padding, p.Y.Padding = 0, 4
+	return p
+}
+
+// secondsTicks puts a labelled tick every 0.5, 1, 2, 5 ... seconds with
+// minor ticks between, so that short runs get readable labels.
+type secondsTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (secondsTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := hi - lo
+	steps := []float64{0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600}
+	step := steps[len(steps)-1]
+	for _, s := range steps {
+		if span/s <= 14 {
+			step = s
+			break
+		}
+	}
+	var out []plot.Tick
+	for i := int(lo / step); float64(i)*step <= hi+1e-9; i++ {
+		v := float64(i) * step
+		out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
+		if mid := v + step/2; mid <= hi {
+			out = append(out, plot.Tick{Value: mid})
+		}
+	}
+	return out
+}
+
+// intTicks labels every integer from lo to hi (thinned to at most ~8 labels).
+func intTicks(lo, hi int) plot.ConstantTicks {
+	step := max(1, (hi-lo+7)/8)
+	var out plot.ConstantTicks
+	for v := lo; v <= hi; v++ {
+		if (v-lo)%step == 0 {
+			out = append(out, plot.Tick{Value: float64(v), Label: fmt.Sprint(v)})
+		} else {
+			out = append(out, plot.Tick{Value: float64(v)})
+		}
+	}
+	return out
+}
+
+func linkChart(link string, rows []*faultRow, colors map[string]color.NRGBA, marks []marker, rt reportTimes) chartPlot {
+	p := newPlot(rt)
+	var ticks plot.ConstantTicks
+	bands := &bandPlotter{}
+	for i, r := range rows {
+		ticks = append(ticks, plot.Tick{Value: float64(i), Label: r.label})
+		c := colors[r.typ]
+		bands.bands = append(bands.bands, band{row: float64(i), iv: r.span, fill: withAlpha(c, 0x40), edge: c, label: r.label})
+		for _, a := range r.active {
+			bands.bands = append(bands.bands, band{row: float64(i), iv: a, fill: withAlpha(c, 0xd0), inner: true})
+		}
+		for _, u := range r.updates {
+			bands.ticks = append(bands.ticks, band{row: float64(i), iv: interval{u, u}, edge: rgb(0, 0, 0)})
+		}
+	}
+	n := len(rows)
+	if n == 0 {
+		ticks = plot.ConstantTicks{{Value: 0, Label: "no faults"}}
+		n = 1
+	}
+	p.Y.Min, p.Y.Max = -0.5, float64(n)-0.5
+	p.Y.Tick.Marker = ticks
+	p.Y.Label.Text = "fault"
+	p.Add(plotter.NewGrid())
+	p.Add(bands, &markerPlotter{marks: marks})
+	lg := p.Legend
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.typ] {
+			continue
+		}
+		seen[r.typ] = true
+		lg.Add(r.typ+" (span)", swatch{fill: withAlpha(colors[r.typ], 0x40), edge: colors[r.typ]})
+		lg.Add(r.typ+" (acting)", swatch{fill: withAlpha(colors[r.typ], 0xd0)})
+	}
+	addMarkerLegend(&lg, marks)
+	return chartPlot{title: "Link " + link + ": fault timeline", kind: "link", p: p, legend: lg, height: vg.Length(80 + 40*n)}
+}
+
+func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+	p := newPlot(rt)
+	styles := slices.Clone(eventStyles)
+	counts := map[int]int{}
+	for _, e := range res.Events {
+		if e.MTA == mta {
+			counts[e.ID]++
+		}
+	}
+	var others []int
+	for id := range counts {
+		if !slices.ContainsFunc(styles, func(s eventStyle) bool { return s.id == id }) {
+			others = append(others, id)
+		}
+	}
+	sort.Ints(others)
+	for _, id := range others {
+		styles = append(styles, eventStyle{id: id, name: "other", color: rgb(0x7f, 0x7f, 0x7f), shape: draw.RingGlyph{}})
+	}
+	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
+	var ticks plot.ConstantTicks
+	lg := p.Legend
+	for row, st := range styles {
+		ticks = append(ticks, plot.Tick{Value: float64(row), Label: fmt.Sprint(st.id)})
+		var xys plotter.XYs
+		for _, e := range res.Events {
+			if e.MTA == mta && e.ID == st.id {
+				xys = append(xys, plotter.XY{X: rt.of(e.Time), Y: float64(row)})
+			}
+		}
+		s, err := plotter.NewScatter(xys)
+		if err != nil { // only for NaN/Inf, which offsets cannot be
+			continue
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: st.color, Radius: 4, Shape: st.shape}
+		p.Add(s)
+		lg.Add(fmt.Sprintf("%d %s (%d)", st.id, st.name, counts[st.id]), s)
+	}
+	p.Y.Min, p.Y.Max = -0.6, float64(len(styles))-0.4
+	p.Y.Tick.Marker = ticks
+	p.Y.Label.Text = "event id"
+	p.Add(&markerPlotter{marks: marks})
+	lg.Add("fault acting", swatch{fill: colFaultBg})
+	addMarkerLegend(&lg, marks)
+	title := "MTA " + mta + ": events"
+	if !rt.known && len(res.Events) > 0 {
+		title += " (no delivery to anchor the clock: placed from the first event)"
+	}
+	return chartPlot{title: title, kind: "events", p: p, legend: lg, height: vg.Length(70 + 26*max(len(styles), 5))}
+}
+
+func poolChart(m scenario.MTASpec, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+	p := newPlot(rt)
+	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, &shadePlotter{windows: stoppedWindows(res, m.Name, rt.end), color: colStopped}, plotter.NewGrid())
+	top := m.KCBs
+	series := []struct {
+		name  string
+		color color.NRGBA
+		width vg.Length
+		dash  []vg.Length
+		get   func(Sample) int
+	}{
+		{"idle", colIdle, 1.6, nil, func(s Sample) int { return s.Idle }},
+		{"busy", colBusy, 1.6, []vg.Length{5, 2}, func(s Sample) int { return s.Busy }},
+		{"leaked", colLeaked, 2.6, nil, func(s Sample) int { return s.Leaked }},
+	}
+	lg := p.Legend
+	for _, sr := range series {
+		xys := mtaSeries(res, m.Name, sr.get)
+		for _, xy := range xys {
+			top = max(top, int(xy.Y))
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			continue
+		}
+		l.StepStyle = plotter.PostStep
+		l.LineStyle = draw.LineStyle{Color: sr.color, Width: sr.width, Dashes: sr.dash}
+		p.Add(l)
+		lg.Add("KCBs "+sr.name, l)
+	}
+	p.Y.Min, p.Y.Max = -0.3, float64(top)+0.3
+	p.Y.Tick.Marker = intTicks(0, top)
+	p.Y.Label.Text = "KCBs"
+	p.Add(&markerPlotter{marks: marks})
+	lg.Add("fault acting", swatch{fill: colFaultBg})
+	lg.Add("MTA stopped", swatch{fill: colStopped})
+	addMarkerLegend(&lg, marks)
+	return chartPlot{title: fmt.Sprintf("MTA %s: KCB pool (%d KCBs, listener included)", m.Name, m.KCBs), kind: "pool", p: p, legend: lg, height: 190}
+}
+
+func queueChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+	p := newPlot(rt)
+	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
+	xys := mtaSeries(res, mta, func(s Sample) int { return s.Queued })
+	top := 1
+	for _, xy := range xys {
+		top = max(top, int(xy.Y))
+	}
+	lg := p.Legend
+	if l, err := plotter.NewLine(xys); err == nil {
+		l.StepStyle = plotter.PostStep
+		l.LineStyle = draw.LineStyle{Color: colQueue, Width: 1.6}
+		p.Add(l)
+		lg.Add("queued messages", l)
+	}
+	p.Y.Min, p.Y.Max = 0, float64(top)*1.08
+	if top <= 8 {
+		p.Y.Min, p.Y.Max = -0.2, float64(top)+0.2
+		p.Y.Tick.Marker = intTicks(0, top)
+	}
+	p.Y.Label.Text = "queue"
+	p.Add(&markerPlotter{marks: marks})
+	lg.Add("fault acting", swatch{fill: colFaultBg})
+	addMarkerLegend(&lg, marks)
+	return chartPlot{title: "MTA " + mta + ": queue depth", kind: "queue", p: p, legend: lg, height: 150}
+}
+
+// mtaSeries returns one value of mta's samples over time.
+func mtaSeries(res *Result, mta string, get func(Sample) int) plotter.XYs {
+	var xys plotter.XYs
+	for _, s := range res.Samples {
+		if s.MTA == mta {
+			xys = append(xys, plotter.XY{X: s.T, Y: float64(get(s))})
+		}
+	}
+	return xys
+}
+
+func addMarkerLegend(lg *plot.Legend, marks []marker) {
+	if len(marks) > 0 {
+		lg.Add("action (restart, stop, start)", markerPlotter{})
+	}
+}
+
+// renderCharts draws each chart into its own SVG, aligning the data areas
+// so that every chart's time axis lines up with the others.
+func renderCharts(cps []chartPlot) ([]chart, error) {
+	type prepared struct {
+		c           *vgsvg.Canvas
+		area        draw.Canvas
+		left, right vg.Length
+	}
+	preps := make([]prepared, len(cps))
+	var maxL, maxR vg.Length
+	for i, cp := range cps {
+		c := vgsvg.New(chartWidth, cp.height)
+		dc := draw.New(c)
+		area := draw.Crop(dc, 0, -legendWidth, 0, 0)
+		data := cp.p.DataCanvas(area)
+		preps[i] = prepared{c: c, area: area, left: data.Min.X - area.Min.X, right: area.Max.X - data.Max.X}
+		maxL, maxR = max(maxL, preps[i].left), max(maxR, preps[i].right)
+	}
+	out := make([]chart, len(cps))
+	for i, cp := range cps {
+		pr := preps[i]
+		cp.p.Draw(draw.Crop(pr.area, maxL-pr.left, -(maxR - pr.right), 0, 0))
+		legendArea := draw.Crop(draw.New(pr.c), chartWidth-legendWidth+12, 0, 0, -4)
+		cp.legend.Draw(legendArea)
+		var buf bytes.Buffer
+		if _, err := pr.c.WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("render %s: %w", cp.title, err)
+		}
+		out[i] = chart{Title: cp.title, Kind: cp.kind, SVG: template.HTML(inlineSVG(buf.Bytes()))}
+	}
+	return out, nil
+}
+
+var (
+	svgPrologRE = regexp.MustCompile(`(?s)^.*?(<svg\b)`)
+	svgNSRE     = regexp.MustCompile(`\s+xmlns(:xlink)?="[^"]*"`)
+)
+
+// inlineSVG turns a standalone SVG document into an element to inline in
+// HTML: no XML declaration or comment, no namespace attributes (HTML does
+// not need them, and the report then names no URL at all).
+func inlineSVG(doc []byte) string {
+	s := svgPrologRE.ReplaceAll(doc, []byte("$1"))
+	s = svgNSRE.ReplaceAll(s, nil)
+	return string(bytes.TrimSpace(s))
+}
+
+// band is one shaded stretch of a fault row.
+type band struct {
+	row        float64
+	iv         interval
+	fill, edge color.Color
+	inner      bool
+	label      string
+}
+
+// bandPlotter draws fault rows: a light band over each fault's span with
+// its label, darker bands where it acts, ticks where a toxic is updated.
+type bandPlotter struct {
+	bands []band
+	ticks []band
+}
+
+// Plot implements plot.Plotter.
+func (b *bandPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	lab := plt.Legend.TextStyle
+	lab.Font.Size = 10
+	lab.XAlign, lab.YAlign = draw.XLeft, draw.YCenter
+	lab.Color = rgb(0x10, 0x10, 0x10)
+	for _, bd := range b.bands {
+		lo, hi := bd.row-0.42, bd.row+0.42
+		if bd.inner {
+			lo, hi = bd.row-0.36, bd.row+0.08
+		}
+		x0, x1 := trX(bd.iv.x0), trX(bd.iv.x1)
+		if x1-x0 < 1.5 {
+			x1 = x0 + 1.5
+		}
+		y0, y1 := trY(lo), trY(hi)
+		pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}}
+		c.FillPolygon(bd.fill, c.ClipPolygonXY(pts))
+		if bd.edge != nil {
+			c.StrokeLines(draw.LineStyle{Color: bd.edge, Width: 0.8}, c.ClipLinesXY(append(pts, pts[0]))...)
+		}
+	}
+	for _, bd := range b.bands {
+		if bd.label != "" {
+			c.FillText(lab, vg.Point{X: trX(bd.iv.x0) + 4, Y: trY(bd.row + 0.25)}, fmt.Sprintf("%s  %.2fs – %.2fs", bd.label, bd.iv.x0, bd.iv.x1))
+		}
+	}
+	for _, t := range b.ticks {
+		x := trX(t.iv.x0)
+		c.StrokeLine2(draw.LineStyle{Color: t.edge, Width: 1}, x, trY(t.row-0.36), x, trY(t.row+0.08))
+	}
+}
+
+// shadePlotter shades stretches of the time axis over the full height.
+type shadePlotter struct {
+	windows []interval
+	color   color.Color
+}
+
+// Plot implements plot.Plotter.
+func (s *shadePlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	for _, w := range s.windows {
+		x0, x1 := trX(w.x0), trX(w.x1)
+		if x1-x0 < 1 {
+			x1 = x0 + 1
+		}
+		pts := []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}}
+		c.FillPolygon(s.color, c.ClipPolygonX(pts))
+	}
+}
+
+// markerPlotter draws the actions as labelled vertical dashed lines.
+type markerPlotter struct{ marks []marker }
+
+var markerStyle = draw.LineStyle{Color: colAction, Width: 1.4, Dashes: []vg.Length{4, 3}}
+
+// Plot implements plot.Plotter.
+func (m *markerPlotter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, _ := plt.Transforms(&c)
+	lab := plt.Legend.TextStyle
+	lab.Font.Size = 10
+	lab.XAlign, lab.YAlign = draw.XLeft, draw.YTop
+	lab.Color = colAction
+	for _, mk := range m.marks {
+		x := trX(mk.at)
+		if !c.ContainsX(x) {
+			continue
+		}
+		c.StrokeLine2(markerStyle, x, c.Min.Y, x, c.Max.Y)
+		c.FillText(lab, vg.Point{X: x + 3, Y: c.Max.Y - 2}, mk.label)
+	}
+}
+
+// Thumbnail implements plot.Thumbnailer.
+func (markerPlotter) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(markerStyle, x, c.Min.Y, x, c.Max.Y)
+}
+
+// swatch is a legend thumbnail: a filled square with an optional edge.
+type swatch struct{ fill, edge color.Color }
+
+// Thumbnail implements plot.Thumbnailer.
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	pts := []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}
+	c.FillPolygon(s.fill, pts)
+	if s.edge != nil {
+		c.StrokeLines(draw.LineStyle{Color: s.edge, Width: 0.8}, append(pts, pts[0]))
+	}
+}
+
+// diamondGlyph is a filled diamond.
+type diamondGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.25
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
+	p.Close()
+	c.SetColor(sty.Color)
+	c.Fill(p)
+}

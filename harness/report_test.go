@@ -1,0 +1,221 @@
+package harness
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
+)
+
+// reportYAML has markup in its description and a comment, which the report
+// must show escaped.
+const reportYAML = `version: 1
+name: report-hand
+description: "a <script>alert('x')</script> & <b>bold</b> scenario"
+seed: 42
+defaults:
+  mode: sp0
+  kcbs: 4
+mtas:
+  - name: A
+  - name: B
+links:
+  - {from: A, to: B}
+  - {from: B, to: A}
+traffic:
+  - {from: A, to: B, messages: 3, size: 1KiB, rate: 10/s, start: 0s}
+faults:  # <img src=x onerror=alert(1)>
+  - {at: 1s, until: 2s, link: A->B, type: refuse}
+actions:
+  - {at: 3s, restart: B}
+expect:
+  events:
+    - {mta: B, id: 1277, max: 0}
+  recovery: {within: 3s, delivered: all}
+duration: 10s
+`
+
+// handResult is a made-up judged result: a refuse on A->B and a latency
+// toxic on B->A, events of every kind, samples with a leak and a stop.
+func handResult(t *testing.T) (*scenario.Scenario, *Result) {
+	t.Helper()
+	sc, err := scenario.LoadBytes("report.yaml", []byte(reportYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	lat := &toxi.Toxic{Name: "f1-latency", Type: "latency", Stream: "upstream", Attributes: map[string]any{"latency": 100}}
+	res := &Result{
+		Schedule: &faults.Schedule{Scenario: "report-hand", Seed: 42, Toggles: []faults.Toggle{
+			{Offset: time.Second, Link: "A->B", Fault: 0, Type: "refuse", Action: faults.ActDisable},
+			{Offset: 1500 * time.Millisecond, Link: "B->A", Fault: 1, Type: "latency", Action: faults.ActAddToxic, Toxic: lat},
+			{Offset: 1700 * time.Millisecond, Link: "B->A", Fault: 1, Type: "latency", Action: faults.ActUpdateToxic, Toxic: lat},
+			{Offset: 2 * time.Second, Link: "A->B", Fault: 0, Type: "refuse", Action: faults.ActEnable, Heal: true},
+			{Offset: 2500 * time.Millisecond, Link: "B->A", Fault: 1, Type: "latency", Action: faults.ActRemoveToxic, Heal: true, Toxic: lat},
+		}},
+		Ledger: []LedgerEntry{{Phase: "action", Planned: 3, At: 3.01, Fault: -1, Action: "restart", MTA: "B"}},
+		submitted: map[string]submission{
+			"m0": {from: "A", to: "B", at: 0},
+			"m1": {from: "A", to: "B", at: 100 * time.Millisecond},
+			"m2": {from: "A", to: "B", at: 200 * time.Millisecond},
+		},
+	}
+	for i, id := range []string{"m0", "m1", "m2"} {
+		ts := 0.1 + float64(i)*1.5
+		res.Deliveries = append(res.Deliveries, DeliveryRecord{Delivery: kernel.Delivery{ID: id, From: "A", To: "B", Size: 1024, At: at(ts)}, T: ts})
+	}
+	for i, id := range []int{1004, 1008, 1198, 1277, 1277, 9215} {
+		res.Events = append(res.Events, eventlog.Record{Time: at(1.1 + 0.2*float64(i)), MTA: "B", Source: eventlog.Source, ID: id})
+	}
+	res.Events = append(res.Events, eventlog.Record{Time: at(1.05), MTA: "A", Source: eventlog.Source, ID: 1004})
+	for i := range 80 {
+		ts := float64(i) * 0.05
+		leaked := 0
+		if ts > 1.3 && ts < 3 {
+			leaked = 2
+		}
+		res.Samples = append(res.Samples,
+			Sample{T: ts, MTA: "A", Idle: 3, Queued: i % 7, Running: true},
+			Sample{T: ts, MTA: "B", Idle: 3 - leaked, Leaked: leaked, Running: ts < 3 || ts > 3.1})
+	}
+	res.Summary = Summary{Scenario: "report-hand", Seed: 42, DurationS: 4, MTAs: map[string]*MTASummary{
+		"A": {Mode: "sp0", Events: map[string]int{}},
+		"B": {Mode: "sp0", Events: map[string]int{}},
+	}}
+	for _, e := range res.Events {
+		res.Summary.MTAs[e.MTA].Events[strconv.Itoa(e.ID)]++
+	}
+	res.Summary = judge(sc, res, 3*time.Second, 4*time.Second)
+	return sc, res
+}
+
+// remoteRefRE finds anything that would make a browser fetch over the
+// network: src/href attributes, CSS url() and @import with an http(s) URL.
+var remoteRefRE = regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?\s*(https?:)?//|@import|<script\b[^>]*\bsrc|<link\b`)
+
+// checkReportHTML asserts the properties every report has: self-contained,
+// one <svg per chart, the scenario escaped.
+func checkReportHTML(t *testing.T, html string, sc *scenario.Scenario, res *Result) {
+	t.Helper()
+	if m := remoteRefRE.FindString(html); m != "" {
+		t.Errorf("report references a resource: %q", m)
+	}
+	if strings.Contains(html, "http://") || strings.Contains(html, "https://") {
+		t.Errorf("report names a URL")
+	}
+	if strings.Contains(html, "<script") {
+		t.Errorf("report has a <script> element")
+	}
+	want := len(sc.Links) + 3*len(sc.MTAs)
+	if n := strings.Count(html, "<svg"); n != want {
+		t.Errorf("%d <svg elements, want %d (one per chart)", n, want)
+	}
+	if n := strings.Count(html, `<figure class="chart`); n != want {
+		t.Errorf("%d charts, want %d", n, want)
+	}
+	for _, s := range []string{res.Summary.Scenario, res.Summary.Verdict, "Checks", "Event counts per MTA", "Scenario as run"} {
+		if !strings.Contains(html, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	for _, c := range res.Summary.Checks {
+		if !strings.Contains(html, `<td class="c-`+c.Verdict+`">`+c.Verdict+`</td>`) {
+			t.Errorf("check %s (%s) not shown with its verdict", c.Name, c.Verdict)
+		}
+	}
+	for _, l := range sc.Links {
+		if !strings.Contains(html, "Link "+strings.ReplaceAll(l.String(), ">", "&gt;")) {
+			t.Errorf("no chart for link %s", l)
+		}
+	}
+}
+
+func TestReportHandMade(t *testing.T) {
+	sc, res := handResult(t)
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, sc, res); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkReportHTML(t, html, sc, res)
+	for _, raw := range []string{"<script>alert", "<b>bold</b>", "<img src=x"} {
+		if strings.Contains(html, raw) {
+			t.Errorf("scenario text %q not escaped", raw)
+		}
+	}
+	for _, esc := range []string{"&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;", "&amp; &lt;b&gt;bold&lt;/b&gt;"} {
+		if !strings.Contains(html, esc) {
+			t.Errorf("report lacks the escaped text %q", esc)
+		}
+	}
+	// The charts carry what they show: both fault rows, the legend of the
+	// event ids with counts, the restart marker, the pool series.
+	for _, s := range []string{"f0 refuse", "f1 latency", "1277 connection refused (2)", "1198 state check (1)", "restart B", "KCBs leaked", "queued messages", "9215"} {
+		if !strings.Contains(html, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	if res.Summary.Verdict != Failed || !strings.Contains(html, `class="verdict v-failed"`) {
+		t.Errorf("verdict %s not shown as failed", res.Summary.Verdict)
+	}
+}
+
+func TestLinkFaults(t *testing.T) {
+	_, res := handResult(t)
+	rows := linkFaults(res.Schedule, "B->A", 4)
+	if len(rows) != 1 || rows[0].label != "f1 latency" || rows[0].span != (interval{1.5, 2.5}) ||
+		len(rows[0].active) != 1 || rows[0].active[0] != (interval{1.5, 2.5}) || len(rows[0].updates) != 1 {
+		t.Errorf("B->A rows = %+v", rows[0])
+	}
+	// A fault the schedule never heals runs to the end of the chart.
+	open := &faults.Schedule{Toggles: []faults.Toggle{{Offset: time.Second, Link: "A->B", Type: "blackhole", Action: faults.ActDisable}}}
+	rows = linkFaults(open, "A->B", 7)
+	if len(rows) != 1 || rows[0].span != (interval{1, 7}) || len(rows[0].active) != 1 || rows[0].active[0] != (interval{1, 7}) {
+		t.Errorf("open fault rows = %+v", rows)
+	}
+	if got := mergeIntervals([]interval{{3, 4}, {1, 2}, {1.5, 2.5}}); len(got) != 2 || got[0] != (interval{1, 2.5}) || got[1] != (interval{3, 4}) {
+		t.Errorf("mergeIntervals = %v", got)
+	}
+}
+
+func TestReportWithoutFaultsOrDeliveries(t *testing.T) {
+	sc, res := handResult(t)
+	res.Schedule = &faults.Schedule{}
+	res.Deliveries = nil
+	res.Ledger = nil
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, sc, res); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkReportHTML(t, html, sc, res)
+	for _, s := range []string{"no faults", "placed from the first event", "restart B"} {
+		if !strings.Contains(html, s) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+}
+
+// TestReportRealRun checks the report of a real run's bundle.
+func TestReportRealRun(t *testing.T) {
+	dir, sc, res := runSmallBundle(t)
+	data, err := os.ReadFile(filepath.Join(dir, FileReport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReportHTML(t, string(data), sc, res)
+	if !strings.Contains(string(data), "1004 association error (") {
+		t.Errorf("report lacks the events legend")
+	}
+}

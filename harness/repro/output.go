@@ -1,0 +1,435 @@
+package repro
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/format"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+)
+
+// Files a search writes.
+const (
+	FileScenario = "repro.yaml"
+	FileSummary  = "summary.json"
+	FileSpec     = "repro_test.go"
+)
+
+// Recovery of a repro scenario: a stalled sp0 responder is restarted (the
+// KB workaround) restartAfter the last heal, and everything must then be
+// delivered within recoveryWithin.
+const (
+	restartAfter   = 300 * time.Millisecond
+	recoveryWithin = 2 * time.Second
+)
+
+// verifyDuration is the duration of the repro scenario of p: its anchor (the
+// restart after the last heal), the recovery bound, and a second to spare.
+func verifyDuration(p Plan) time.Duration {
+	return p.LastHeal() + restartAfter + recoveryWithin + time.Second
+}
+
+var nameUnsafe = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// scenarioName turns s into a valid scenario name ("repro" if nothing is left).
+func scenarioName(s string) string {
+	s = strings.Trim(nameUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-.")
+	if s == "" {
+		return "repro"
+	}
+	if !strings.HasPrefix(s, "repro") {
+		s = "repro-" + s
+	}
+	return s
+}
+
+func intp(n int) *int { return &n }
+
+// ReproScenario turns a trial into the repro scenario: its plan, with a
+// restart of B after the last heal when the run leaked KCBs (the KB
+// workaround), recovery bounded, and expectations derived from the
+// customer's signature and what the trial logged: min 1 for every core ID
+// both logged (at the MTA that logged it most), max 0 everywhere for every
+// core ID neither logged, at least one KCB leaked at B when both show the
+// leak, none anywhere when neither does.
+func ReproScenario(name string, customer Signature, t Trial) (*scenario.Scenario, error) {
+	sc, err := t.Plan.Scenario(name)
+	if err != nil {
+		return nil, err
+	}
+	sc.Description = fmt.Sprintf("Reproduces a customer's event log (mtastorm repro): %s. Score %.3f.", t.Plan, t.Score)
+	anchor := t.Plan.LastHeal()
+	if t.Leaked > 0 {
+		sc.Actions = []scenario.Action{{At: anchor + restartAfter, Op: "restart", MTA: "B"}}
+		sc.Description += " B leaks KCBs and stalls; restarting it (the KB workaround) lets the mail drain."
+	}
+	sc.Duration = verifyDuration(t.Plan)
+	sc.Expect.Recovery = &scenario.Recovery{Within: recoveryWithin, Delivered: "all", KCBs: "baseline"}
+	sc.Expect.Events = nil
+	for _, id := range CoreIDs {
+		c, r := customer.Has(id), t.Sig.Has(id)
+		switch {
+		case c && r:
+			sc.Expect.Events = append(sc.Expect.Events, scenario.EventExpect{MTA: topMTA(t.Events, id), ID: id, Min: intp(1)})
+		case !c && !r:
+			sc.Expect.Events = append(sc.Expect.Events, scenario.EventExpect{MTA: "*", ID: id, Max: intp(0)})
+		}
+	}
+	sc.Expect.Leaked = nil
+	switch {
+	case customer.Leak && t.Leaked > 0:
+		sc.Expect.Leaked = []scenario.LeakExpect{{MTA: "B", Min: intp(1)}}
+	case !customer.Leak && t.Leaked == 0:
+		sc.Expect.Leaked = []scenario.LeakExpect{{MTA: "*", Max: intp(0)}}
+	}
+	return reload(sc)
+}
+
+// topMTA returns the MTA that logged id most often (B on a tie).
+func topMTA(events map[string]map[string]int, id int) string {
+	best, n := "B", -1
+	names := make([]string, 0, len(events))
+	for name := range events {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if c := events[name][strconv.Itoa(id)]; c > n || c == n && name == "B" {
+			best, n = name, c
+		}
+	}
+	return best
+}
+
+// Candidate is one run as summary.json describes it.
+type Candidate struct {
+	Description string  `json:"description"`
+	Family      string  `json:"family"`
+	Variant     string  `json:"variant,omitempty"`
+	Mode        string  `json:"mode"`
+	KCBs        int     `json:"kcbs"`
+	Senders     int     `json:"senders"`
+	Messages    int     `json:"messages"`
+	Seed        int64   `json:"seed"`
+	Score       float64 `json:"score"`
+	// Parts are the score's presence, order, counts and indicators.
+	Parts     [4]float64                `json:"score_parts"`
+	IDs       []int                     `json:"ids"`
+	Leak      bool                      `json:"leak"`
+	Leaked    int                       `json:"kcbs_leaked"`
+	Delivered int                       `json:"delivered"`
+	Submitted int                       `json:"submitted"`
+	Seconds   float64                   `json:"seconds"`
+	Events    map[string]map[string]int `json:"events,omitempty"`
+	Faults    []string                  `json:"faults,omitempty"`
+}
+
+func candidateOf(customer Signature, t Trial) Candidate {
+	c := Candidate{Description: t.Plan.String(), Family: t.Plan.Family, Variant: t.Plan.Variant, Mode: t.Plan.Mode,
+		KCBs: t.Plan.KCBs, Senders: max(1, t.Plan.Senders), Messages: t.Plan.Messages, Seed: t.Plan.Seed, Score: t.Score,
+		Parts: ScoreParts(customer, t.Sig), IDs: t.Sig.Core(), Leak: t.Sig.Leak, Leaked: t.Leaked,
+		Delivered: t.Delivered, Submitted: t.Submitted, Seconds: round3(t.Seconds), Events: t.Events}
+	for i, p := range c.Parts {
+		c.Parts[i] = round3(p)
+	}
+	if c.IDs == nil {
+		c.IDs = []int{}
+	}
+	for _, f := range t.Plan.Faults {
+		c.Faults = append(c.Faults, describeFault(f))
+	}
+	return c
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+func describeFault(f FaultPlan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s at %s", f.Type, f.Link, f.At)
+	if f.Until > 0 {
+		fmt.Fprintf(&b, " until %s", f.Until)
+	}
+	keys := make([]string, 0, len(f.Params))
+	for k := range f.Params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%s", k, f.Params[k].Raw)
+	}
+	return b.String()
+}
+
+// Summary is summary.json of a search.
+type Summary struct {
+	Reproduced      bool               `json:"reproduced"`
+	Score           float64            `json:"score"`
+	Mode            string             `json:"mode"`
+	HitRate         float64            `json:"hit_rate"`
+	CandidatesTried int                `json:"candidates_tried"`
+	Seconds         float64            `json:"seconds"`
+	Threshold       float64            `json:"threshold"`
+	ModeScores      map[string]float64 `json:"mode_scores"`
+	// Log is the customer's event log as named on the command line.
+	Log string `json:"log"`
+	// Best is the best explored candidate, Final the one repro.yaml holds
+	// (Best after shrinking).
+	Best     Candidate       `json:"best"`
+	Final    Candidate       `json:"final"`
+	Shrinks  []string        `json:"shrinks"`
+	Verified bool            `json:"verified"`
+	Verdict  string          `json:"verdict"`
+	Checks   []harness.Check `json:"checks"`
+	Customer Signature       `json:"customer"`
+	// Candidates are the explored candidates, best first (at most 12).
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Summary returns the outcome as summary.json holds it; log names the
+// customer's event log.
+func (o *Outcome) Summary(log string) Summary {
+	s := Summary{Reproduced: o.Reproduced, Score: o.Score, Mode: o.Mode, HitRate: round3(o.HitRate), CandidatesTried: o.Tried,
+		Seconds: round3(o.Elapsed.Seconds()), Threshold: Threshold, ModeScores: o.ModeScores, Log: log, Shrinks: o.Shrinks,
+		Verified: o.Verified, Verdict: o.Verdict, Checks: o.Checks, Customer: o.Customer, Candidates: []Candidate{}}
+	if s.Shrinks == nil {
+		s.Shrinks = []string{}
+	}
+	if len(o.Trials) > 0 {
+		s.Best, s.Final = candidateOf(o.Customer, o.Best), candidateOf(o.Customer, o.Final)
+	}
+	for i, t := range o.Trials {
+		if i == 12 {
+			break
+		}
+		s.Candidates = append(s.Candidates, candidateOf(o.Customer, t))
+	}
+	return s
+}
+
+// String is the outcome in a few lines, for a terminal.
+func (o *Outcome) String() string {
+	var b strings.Builder
+	verdict := "NOT reproduced"
+	if o.Reproduced {
+		verdict = "reproduced"
+	}
+	mode := o.Mode
+	switch mode {
+	case "":
+		mode = "none"
+	case "either":
+		mode = "either (both builds log this: not the sp0 defect)"
+	case "sp0":
+		mode = "sp0 (only the build before SP2 logs this: the KB Q152877 defect)"
+	case "sp2":
+		mode = "sp2 (the fixed build logs this; the sp0 build does not match as well)"
+	}
+	fmt.Fprintf(&b, "%s: score %.3f (threshold %.2f), mode %s\n", verdict, o.Score, Threshold, mode)
+	fmt.Fprintf(&b, "  hit rate %.2f, %d runs in %.1fs, best score per build: sp0 %.3f, sp2 %.3f\n",
+		o.HitRate, o.Tried, o.Elapsed.Seconds(), o.ModeScores["sp0"], o.ModeScores["sp2"])
+	if len(o.Trials) > 0 {
+		fmt.Fprintf(&b, "  best:  %s\n", o.Best.Plan)
+		if len(o.Shrinks) > 0 {
+			fmt.Fprintf(&b, "  shrunk: %s\n", strings.Join(o.Shrinks, "; "))
+		}
+		for _, f := range o.Final.Plan.Faults {
+			fmt.Fprintf(&b, "    fault: %s\n", describeFault(f))
+		}
+		fmt.Fprintf(&b, "  run logged: ids %v, leak %v, %d KCBs leaked, %d of %d delivered\n",
+			o.Final.Sig.Core(), o.Final.Sig.Leak, o.Final.Leaked, o.Final.Delivered, o.Final.Submitted)
+	}
+	if o.Scenario != nil {
+		fmt.Fprintf(&b, "  repro.yaml verification: %s\n", o.Verdict)
+		for _, c := range o.Checks {
+			if c.Verdict != harness.Passed {
+				fmt.Fprintf(&b, "    %s: %s (%s)\n", c.Name, c.Verdict, c.Detail)
+			}
+		}
+	}
+	return b.String()
+}
+
+// Write writes repro.yaml (when a scenario was found), summary.json and
+// repro_test.go into dir; log names the customer's event log.
+func (o *Outcome) Write(dir, log string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("repro: %w", err)
+	}
+	var sum bytes.Buffer
+	enc := json.NewEncoder(&sum)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(o.Summary(log)); err != nil {
+		return fmt.Errorf("repro: summary: %w", err)
+	}
+	files := map[string][]byte{FileSummary: sum.Bytes()}
+	if o.Scenario != nil {
+		files[FileScenario] = o.YAML(log)
+		spec, err := o.Spec(log)
+		if err != nil {
+			return err
+		}
+		files[FileSpec] = spec
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return fmt.Errorf("repro: %w", err)
+		}
+	}
+	return nil
+}
+
+// YAML returns repro.yaml: a comment header, then the scenario.
+func (o *Outcome) YAML(log string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Generated by mtastorm repro from %s.\n", filepath.Base(log))
+	fmt.Fprintf(&b, "# Score %.3f, mode %s, hit rate %.2f. Run it with: mtastorm run repro.yaml\n", o.Score, o.Mode, o.HitRate)
+	b.Write(o.Scenario.Raw)
+	return b.Bytes()
+}
+
+var specTemplate = template.Must(template.New("spec").Parse(`// Code generated by mtastorm repro from {{.Log}}; edit as you like.
+
+package regression_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/suites/suitekit"
+)
+
+// {{.Var}} is the scenario mtastorm repro found for {{.Log}}:
+// {{.Plan}}, score {{printf "%.3f" .Score}}, mode {{.Mode}}, hit rate {{printf "%.2f" .HitRate}}.
+const {{.Var}} = ` + "`" + `{{.YAML}}` + "`" + `
+
+var _ = Describe("{{.Name}}", Label({{.Labels}}), func() {
+	It("logs the customer's signature ({{.IDs}})", func(ctx SpecContext) {
+		res := suitekit.Run(ctx, suitekit.Scenario("{{.Name}}.yaml", {{.Var}}))
+{{range .Asserts}}
+		{{.}}{{end}}
+		Expect(res.Summary.Verdict).To(Equal(harness.Passed), "every check of {{.Name}}.yaml: %v", res.Summary.Checks)
+	}, SpecTimeout(60*time.Second))
+})
+`))
+
+// Spec returns the Ginkgo regression spec (package regression_test) that
+// embeds repro.yaml and asserts the customer's signature IDs; drop it into
+// suites/regression/.
+func (o *Outcome) Spec(log string) ([]byte, error) {
+	sc := o.Scenario
+	labels := []string{`"repro"`, strconv.Quote("mode:" + o.Final.Plan.Mode), strconv.Quote("fault:" + o.Final.Plan.Family)}
+	var asserts []string
+	var ids []string
+	mtas := []string{}
+	for _, m := range sc.MTAs {
+		mtas = append(mtas, strconv.Quote(m.Name))
+	}
+	for _, e := range sc.Expect.Events {
+		name := eventName(e.ID)
+		switch {
+		case e.Min != nil:
+			labels = append(labels, strconv.Quote(fmt.Sprintf("event:%d", e.ID)))
+			ids = append(ids, strconv.Itoa(e.ID))
+			asserts = append(asserts, fmt.Sprintf("Expect(suitekit.Events(res, %q, eventlog.%s)).To(BeNumerically(\">=\", %d), %q)",
+				e.MTA, name, *e.Min, fmt.Sprintf("the customer's log shows %d: %s must log it", e.ID, e.MTA)))
+		case e.Max != nil && e.MTA == "*":
+			asserts = append(asserts, fmt.Sprintf("for _, m := range []string{%s} {\n\t\t\tExpect(suitekit.Events(res, m, eventlog.%s)).To(%s, %q, m)\n\t\t}",
+				strings.Join(mtas, ", "), name, atMost(*e.Max), fmt.Sprintf("the customer's log has no %d: %%s must not log it", e.ID)))
+		}
+	}
+	for _, l := range sc.Expect.Leaked {
+		switch {
+		case l.Min != nil:
+			asserts = append(asserts, fmt.Sprintf("Expect(res.Summary.MTAs[%q].KCBsLeaked).To(BeNumerically(\">=\", %d), %q)",
+				l.MTA, *l.Min, "the leak of KB Q152877: KCBs left OpenPending"))
+		case l.Max != nil && l.MTA == "*":
+			asserts = append(asserts, fmt.Sprintf("for _, m := range []string{%s} {\n\t\t\tExpect(res.Summary.MTAs[m].KCBsLeaked).To(BeZero(), \"%%s: nothing leaks\", m)\n\t\t}",
+				strings.Join(mtas, ", ")))
+		}
+	}
+	yaml := string(o.YAML(log))
+	if strings.Contains(yaml, "`") {
+		return nil, fmt.Errorf("repro: spec: the scenario holds a backquote")
+	}
+	v := "repro" + camel(strings.TrimPrefix(sc.Name, "repro"))
+	data := map[string]any{
+		"Log": filepath.Base(log), "Var": v, "Plan": o.Final.Plan.String(), "Score": o.Score, "Mode": o.Mode,
+		"HitRate": o.HitRate, "YAML": "\n" + yaml, "Name": sc.Name, "Labels": strings.Join(labels, ", "),
+		"Asserts": asserts, "IDs": strings.Join(ids, ", "),
+	}
+	var b bytes.Buffer
+	if err := specTemplate.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("repro: spec: %w", err)
+	}
+	out := b.String()
+	if len(asserts) > 0 && strings.Contains(out, "eventlog.") {
+		out = strings.Replace(out, "\t\"github.com/mtastorm/mtastorm/harness\"\n",
+			"\t\"github.com/mtastorm/mtastorm/harness\"\n\t\"github.com/mtastorm/mtastorm/mtastub/eventlog\"\n", 1)
+	}
+	src, err := format.Source([]byte(out))
+	if err != nil {
+		return nil, fmt.Errorf("repro: spec: %w", err)
+	}
+	return src, nil
+}
+
+// atMost is the Gomega matcher of "at most n".
+func atMost(n int) string {
+	if n == 0 {
+		return "BeZero()"
+	}
+	return fmt.Sprintf("BeNumerically(\"<=\", %d)", n)
+}
+
+// eventName is the eventlog constant of a core ID.
+func eventName(id int) string {
+	switch id {
+	case eventlog.IDAssocError:
+		return "IDAssocError"
+	case eventlog.IDAssocErrorAnon:
+		return "IDAssocErrorAnon"
+	case eventlog.IDStateCheck:
+		return "IDStateCheck"
+	case eventlog.IDConnRefused:
+		return "IDConnRefused"
+	}
+	return strconv.Itoa(id)
+}
+
+// camel turns "-q152877.csv" into "Q152877Csv".
+func camel(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= '0' && r <= '9' || r >= 'A' && r <= 'Z':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}

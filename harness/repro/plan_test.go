@@ -1,0 +1,184 @@
+package repro
+
+import (
+	"go/format"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mtastorm/mtastorm/harness/scenario"
+)
+
+func TestEveryCandidateRendersAValidScenario(t *testing.T) {
+	seen := map[string]bool{}
+	for _, p := range Candidates(sigOf(t, "q152877-paris.csv"), 7) {
+		seen[p.Family] = true
+		sc, err := p.Scenario("cand")
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if sc.Duration > MaxDuration || sc.Duration < 2*time.Second {
+			t.Errorf("%s: duration %s", p, sc.Duration)
+		}
+		if sc.Seed != 7 || sc.Defaults.Mode != p.Mode || sc.Defaults.KCBs != p.KCBs {
+			t.Errorf("%s: seed %d defaults %+v", p, sc.Seed, sc.Defaults)
+		}
+		for _, m := range sc.MTAs {
+			if m.Mode != p.Mode || m.LeakProbability != 1 {
+				t.Errorf("%s: MTA %s mode %s leak probability %v", p, m.Name, m.Mode, m.LeakProbability)
+			}
+		}
+		if p.Family != FamilyPressure {
+			if len(sc.MTAs) != 2 || len(sc.Faults) == 0 || sc.Faults[0].At != faultStart || sc.Traffic[0].Start != 0 {
+				t.Errorf("%s: want A->B with traffic before the first fault", p)
+			}
+		}
+		if _, err := scenario.LoadBytes("again", sc.Raw); err != nil {
+			t.Errorf("%s: Raw does not load: %v", p, err)
+		}
+	}
+	for _, f := range Families {
+		if !seen[f] {
+			t.Errorf("no candidate of family %s", f)
+		}
+	}
+}
+
+func TestCandidateOrder(t *testing.T) {
+	first := func(file string) Plan { return Candidates(sigOf(t, file), 1)[0] }
+	for _, file := range []string{"q152877-boston.txt", "mixed.csv"} {
+		if p := first(file); p.Family != FamilyCycle && p.Family != FamilyTruncate {
+			t.Errorf("%s (1277, leak, no 1198): first candidate %s, want link cycling or truncation", file, p)
+		}
+	}
+	for _, file := range []string{"q152877-paris.csv", "q152877-lab.jsonl"} {
+		if p := first(file); p.Family != FamilyLatency {
+			t.Errorf("%s (1277, leak and 1198): first candidate %s, want latency above the transfer timer", file, p)
+		}
+	}
+	if p := first("outage.csv"); p.Family != FamilyRefuse {
+		t.Errorf("outage: first candidate %s, want refuse", p)
+	}
+	// Each candidate is followed by its twin in the other build, the pool
+	// of 4 before the pool of 8.
+	cands := Candidates(sigOf(t, "q152877-boston.txt"), 1)
+	if cands[0].Mode != "sp2" && cands[0].Mode != "sp0" || cands[0].Key() != cands[1].Key() || cands[0].Mode == cands[1].Mode {
+		t.Errorf("first two candidates are not twins: %s, %s", cands[0], cands[1])
+	}
+	eight := false
+	for _, c := range cands {
+		if c.KCBs == 8 {
+			eight = true
+		} else if eight {
+			t.Fatalf("%s comes after a pool-of-8 candidate", c)
+		}
+	}
+}
+
+func TestShrinkSteps(t *testing.T) {
+	p := grid(FamilyCycle)[0].WithMode("sp0")
+	p.KCBs = 8
+	steps := shrinkSteps(p)
+	var what []string
+	for _, s := range steps {
+		what = append(what, s.what)
+		if s.plan.Key() == p.Key() {
+			t.Errorf("%q does not change the plan", s.what)
+		}
+		if s.plan.Duration() > p.Duration() {
+			t.Errorf("%q makes the run longer", s.what)
+		}
+	}
+	want := []string{"dropped the latency fault", "dropped the cycle fault", "cycle count 6 → 3", "latency span 2.15s → 1.1s", "messages 150 → 75", "kcbs 8 → 4"}
+	if strings.Join(what, "|") != strings.Join(want, "|") {
+		t.Errorf("steps %q\nwant  %q", what, want)
+	}
+	// Halving the cycle train moves the end of the latency that spans it.
+	for _, s := range steps {
+		if s.what == "cycle count 6 → 3" {
+			if lat := s.plan.Faults[0]; lat.Until != s.plan.Faults[1].end() {
+				t.Errorf("latency ends at %s, the train at %s", lat.Until, s.plan.Faults[1].end())
+			}
+		}
+	}
+	if p.Faults[1].Params["count"].Int != 6 {
+		t.Error("shrinkSteps changed its input")
+	}
+}
+
+func TestReproScenarioExpectations(t *testing.T) {
+	customer := sigOf(t, "q152877-boston.txt") // 1004, 1008, 1277, leak; no 1198
+	run := sigOf(t, "runs/cycle-sp0.jsonl")
+	p := grid(FamilyCycle)[0].WithMode("sp0")
+	p.KCBs, p.Seed = 4, 3
+	tr := Trial{Plan: p, Sig: run, Score: Score(customer, run), Leaked: 3,
+		Events: map[string]map[string]int{"A": {"1004": 22}, "B": {"1004": 1, "1008": 3, "1277": 12}}}
+	sc, err := ReproScenario("repro-test", customer, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range sc.Expect.Events {
+		b := ""
+		if e.Min != nil {
+			b += " min " + strconv.Itoa(*e.Min)
+		}
+		if e.Max != nil {
+			b += " max " + strconv.Itoa(*e.Max)
+		}
+		got = append(got, e.MTA+" "+strconv.Itoa(e.ID)+b)
+	}
+	want := []string{"A 1004 min 1", "B 1008 min 1", "* 1198 max 0", "B 1277 min 1"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	if len(sc.Expect.Leaked) != 1 || sc.Expect.Leaked[0].MTA != "B" || *sc.Expect.Leaked[0].Min != 1 {
+		t.Errorf("leaked %+v", sc.Expect.Leaked)
+	}
+	if len(sc.Actions) != 1 || sc.Actions[0].Op != "restart" || sc.Actions[0].MTA != "B" || sc.Actions[0].At != p.LastHeal()+restartAfter {
+		t.Errorf("actions %+v", sc.Actions)
+	}
+	if r := sc.Expect.Recovery; r == nil || !r.All() || r.KCBs != "baseline" {
+		t.Errorf("recovery %+v", r)
+	}
+
+	// An outage: no leak, no restart, nothing may leak.
+	outage := sigOf(t, "outage.csv")
+	q := grid(FamilyRefuse)[0].WithMode("sp2")
+	q.KCBs = 4
+	refuse := sigOf(t, "runs/refuse-sp2.jsonl")
+	sc, err = ReproScenario("repro-outage", outage, Trial{Plan: q, Sig: refuse, Events: map[string]map[string]int{"A": {"1004": 6}, "B": {"1004": 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Actions) != 0 || len(sc.Expect.Leaked) != 1 || sc.Expect.Leaked[0].MTA != "*" || *sc.Expect.Leaked[0].Max != 0 {
+		t.Errorf("outage: actions %+v leaked %+v", sc.Actions, sc.Expect.Leaked)
+	}
+	if len(sc.Expect.Events) != 4 || sc.Expect.Events[0].MTA != "A" {
+		t.Errorf("outage events %+v", sc.Expect.Events)
+	}
+
+	out := &Outcome{Scenario: sc, Score: 1, Mode: "either", HitRate: 1, Final: Trial{Plan: q}}
+	spec, err := out.Spec("outage.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := format.Source(spec); err != nil || string(f) != string(spec) {
+		t.Errorf("spec is not gofmt'd (%v)", err)
+	}
+	for _, want := range []string{"package regression_test", "suitekit.Run(ctx, suitekit.Scenario(\"repro-outage.yaml\", reproOutage))",
+		"eventlog.IDAssocError)).To(BeNumerically(\">=\", 1)", "eventlog.IDConnRefused)).To(BeZero()", "SpecTimeout(", "Label(\"repro\", \"mode:sp2\""} {
+		if !strings.Contains(string(spec), want) {
+			t.Errorf("spec lacks %q:\n%s", want, spec)
+		}
+	}
+}
+
+func TestScenarioName(t *testing.T) {
+	for in, want := range map[string]string{"Q152877 Paris.CSV": "repro-q152877-paris.csv", "": "repro", "repro-x": "repro-x", "../../a b": "repro-a-b"} {
+		if got := scenarioName(in); got != want {
+			t.Errorf("scenarioName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,122 @@
+package repro
+
+import (
+	"math"
+	"slices"
+)
+
+// Score weights (see the package documentation).
+const (
+	weightPresence   = 0.45
+	weightOrder      = 0.15
+	weightCounts     = 0.15
+	weightIndicators = 0.25
+)
+
+// Threshold is the score at or above which a run reproduces a signature.
+const Threshold = 0.75
+
+// Score compares a run's signature with the customer's and returns a number
+// in [0, 1]; 1 is a perfect match. The formula is in the package
+// documentation. It is asymmetric only in that the customer's first-seen
+// order is the reference.
+func Score(customer, run Signature) float64 {
+	s := weightPresence*presence(customer, run) +
+		weightOrder*order(customer, run) +
+		weightCounts*counts(customer, run) +
+		weightIndicators*indicators(customer, run)
+	return math.Round(s*1000) / 1000
+}
+
+// ScoreParts returns the four components of Score, each in [0, 1]:
+// presence, order, counts and indicators.
+func ScoreParts(customer, run Signature) [4]float64 {
+	return [4]float64{presence(customer, run), order(customer, run), counts(customer, run), indicators(customer, run)}
+}
+
+// presence is the share of core IDs on whose presence both logs agree.
+func presence(c, r Signature) float64 {
+	agree := 0
+	for _, id := range CoreIDs {
+		if c.Has(id) == r.Has(id) {
+			agree++
+		}
+	}
+	return float64(agree) / float64(len(CoreIDs))
+}
+
+// common returns the core IDs present in both logs, in c's first-seen order.
+func common(c, r Signature) []int {
+	var out []int
+	for _, id := range c.Order {
+		if slices.Contains(CoreIDs, id) && r.Has(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// order is the share of pairs of common core IDs that first appear in the
+// same order in both logs; 1 with one common ID, 0 with none.
+func order(c, r Signature) float64 {
+	ids := common(c, r)
+	switch len(ids) {
+	case 0:
+		return 0
+	case 1:
+		return 1
+	}
+	pos := map[int]int{}
+	for i, id := range r.Order {
+		pos[id] = i
+	}
+	agree, pairs := 0, 0
+	for i := range ids {
+		for j := i + 1; j < len(ids); j++ {
+			pairs++
+			if pos[ids[i]] < pos[ids[j]] {
+				agree++
+			}
+		}
+	}
+	return float64(agree) / float64(pairs)
+}
+
+// counts compares, for each common core ID, its share of the core events
+// of each log on a log2 scale: equal shares give 1, shares a factor of 8
+// apart give 0. A lab run lasts seconds and a customer's log hours, so
+// absolute counts are not compared.
+func counts(c, r Signature) float64 {
+	ids := common(c, r)
+	if len(ids) == 0 {
+		return 0
+	}
+	total := func(s Signature) float64 {
+		n := 0
+		for _, id := range CoreIDs {
+			n += s.Count(id)
+		}
+		return float64(n)
+	}
+	tc, tr := total(c), total(r)
+	sum := 0.0
+	for _, id := range ids {
+		pc, pr := float64(c.Count(id))/tc, float64(r.Count(id))/tr
+		sum += math.Max(0, 1-math.Abs(math.Log2(pc/pr))/3)
+	}
+	return sum / float64(len(ids))
+}
+
+// indicators compares the leak indicator (weight 3/4) and, when the customer
+// logged 1198, whether it carries the KB's tuple (weight 1/4; otherwise
+// that quarter counts as agreement).
+func indicators(c, r Signature) float64 {
+	s := 0.0
+	if c.Leak == r.Leak {
+		s += 0.75
+	}
+	if !c.Has(1198) || c.StateCheckKB == r.StateCheckKB || !c.StateCheckKB {
+		s += 0.25
+	}
+	return s
+}

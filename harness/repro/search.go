@@ -1,0 +1,477 @@
+package repro
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/scenario"
+)
+
+// Defaults of Options.
+const (
+	DefaultBudget   = 60 * time.Second
+	DefaultSeeds    = 3
+	DefaultParallel = 2
+)
+
+// runOverhead is what a run costs beyond its scenario duration (MTAs,
+// proxies, teardown); a run is launched only if duration + overhead fits.
+const runOverhead = 700 * time.Millisecond
+
+// Options tune a Search. The zero value searches for DefaultBudget on an
+// embedded Toxiproxy of its own.
+type Options struct {
+	// Budget bounds the whole search, the verification run included
+	// (default 60s). No run is launched that cannot end within it.
+	Budget time.Duration
+	// Seeds is how many seeds the hit rate of the best candidate is
+	// estimated over (default 3, the search's own run included).
+	Seeds int
+	// Parallel is how many runs go at once (default 2, at most 4).
+	Parallel int
+	// Backend is the Toxiproxy every run shares; nil opens an embedded one
+	// for the search and closes it at the end.
+	Backend toxi.Backend
+	// Progress, when set, receives one line per finished run.
+	Progress io.Writer
+	// OnStep, when set, is called after every finished run (for a progress bar).
+	OnStep func(Step)
+	// Logger receives the search's logs (default: discard).
+	Logger *slog.Logger
+	// Name names the generated scenario (default "repro"); it is
+	// lower-cased and stripped of characters a scenario name cannot hold.
+	Name string
+	// Seed is the seed of the first runs (default 152877).
+	Seed int64
+}
+
+// Step reports one finished run of a search.
+type Step struct {
+	// Phase is explore, hit-rate, shrink or verify.
+	Phase string
+	// Trial is the run that finished.
+	Trial Trial
+	// Tried is how many runs have finished so far.
+	Tried int
+	// Elapsed is the time since the search started.
+	Elapsed time.Duration
+	// Best is the best score so far.
+	Best float64
+}
+
+// Trial is one scored candidate run.
+type Trial struct {
+	Plan  Plan      `json:"-"`
+	Score float64   `json:"score"`
+	Sig   Signature `json:"-"`
+	// Leaked is the most KCBs leaked at once at any MTA.
+	Leaked int `json:"kcbs_leaked"`
+	// Delivered and Submitted count messages over all MTAs.
+	Delivered int     `json:"delivered"`
+	Submitted int     `json:"submitted"`
+	Seconds   float64 `json:"seconds"`
+	// Events counts events per MTA and ID, as in summary.json.
+	Events map[string]map[string]int `json:"-"`
+}
+
+// Outcome is what a search found.
+type Outcome struct {
+	// Reproduced is true when the best candidate scored at least
+	// Threshold, hit in at least half of the seeds, and its repro.yaml
+	// passed its verification run.
+	Reproduced bool
+	// Score is the best candidate's score.
+	Score float64
+	// Mode is "sp0" or "sp2" when only that build reproduces the log,
+	// "either" when both do (a plain outage), "" when neither does.
+	Mode string
+	// ModeScores is the best score seen under each build.
+	ModeScores map[string]float64
+	// HitRate is the share of seeds whose run scored at least Threshold.
+	HitRate float64
+	// Tried is how many runs the search made (verification included).
+	Tried int
+	// Elapsed is how long the search took.
+	Elapsed time.Duration
+	// Customer is the signature searched for.
+	Customer Signature
+	// Best is the best candidate found by exploring; Final is Best after
+	// shrinking.
+	Best, Final Trial
+	// Shrinks lists the shrinking steps that were kept.
+	Shrinks []string
+	// Scenario is the repro scenario (Final with expectations), nil if none.
+	Scenario *scenario.Scenario
+	// Verified reports whether Scenario passed its verification run;
+	// Verdict and Checks are that run's verdict and checks.
+	Verified bool
+	Verdict  string
+	Checks   []harness.Check
+	// Trials are every explored candidate, best first.
+	Trials []Trial
+}
+
+// searcher carries one search's state.
+type searcher struct {
+	opts     Options
+	log      *slog.Logger
+	customer Signature
+	backend  toxi.Backend
+	start    time.Time
+	deadline time.Time
+	reserve  time.Duration // kept back for the verification run
+
+	mu    sync.Mutex
+	tried int
+	best  float64
+}
+
+// Search looks for a generated scenario whose runs log what the customer's
+// log shows (see the package documentation for the method). It returns an
+// error only when it cannot search at all (no backend, a run that fails
+// for an infrastructure reason, ctx cancelled); a log that is not
+// reproduced gives an Outcome with Reproduced false.
+func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, error) {
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	if opts.Seeds <= 0 {
+		opts.Seeds = DefaultSeeds
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = DefaultParallel
+	}
+	opts.Parallel = min(opts.Parallel, 4)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 152877
+	}
+	opts.Name = scenarioName(opts.Name)
+	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now()}
+	s.deadline = s.start.Add(opts.Budget)
+	ctx, cancel := context.WithDeadline(ctx, s.deadline)
+	defer cancel()
+	if customer.Events == 0 {
+		return nil, errors.New("repro: the event log holds no MSExchangeMTA events")
+	}
+	s.backend = opts.Backend
+	if s.backend == nil {
+		b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{Logger: opts.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("repro: %w", err)
+		}
+		defer func() {
+			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer ccancel()
+			_ = b.Close(cctx)
+		}()
+		s.backend = b
+	}
+	out, err := s.search(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out.Tried, out.Elapsed = s.tried, time.Since(s.start)
+	return out, nil
+}
+
+func (s *searcher) search(ctx context.Context) (*Outcome, error) {
+	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}}
+	// 1. Explore: candidates in order of promise, each with its twin in
+	// the other build, two at a time. Verification runs the final plan
+	// with a restart and a recovery bound: keep its worst case back.
+	var trials []Trial
+	cands := Candidates(s.customer, s.opts.Seed)
+	for _, c := range cands {
+		s.reserve = max(s.reserve, verifyDuration(c)+runOverhead)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(cands); {
+		if s.enough(trials) {
+			break
+		}
+		batch := cands[i:min(i+s.opts.Parallel, len(cands))]
+		i += len(batch)
+		res, err := s.runAll(ctx, "explore", batch)
+		if err != nil {
+			return nil, err
+		}
+		if len(res) == 0 {
+			break // out of budget
+		}
+		for _, t := range res {
+			seen[t.Plan.Key()+t.Plan.Mode] = true
+		}
+		trials = append(trials, res...)
+	}
+	if len(trials) == 0 {
+		return out, nil
+	}
+	sort.SliceStable(trials, func(i, j int) bool { return trials[i].Score > trials[j].Score })
+	out.Trials = trials
+	for _, t := range trials {
+		out.ModeScores[t.Plan.Mode] = max(out.ModeScores[t.Plan.Mode], t.Score)
+	}
+	best := trials[0]
+	out.Best, out.Final, out.Score = best, best, best.Score
+	s.reserve = verifyDuration(best.Plan) + runOverhead // shrinking only shortens it
+	// The best candidate's twin in the other build decides the mode; run it
+	// if exploring did not.
+	other := otherMode(best.Plan.Mode)
+	if twin := best.Plan.WithMode(other); !seen[twin.Key()+twin.Mode] {
+		res, err := s.runAll(ctx, "explore", []Plan{twin})
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range res {
+			out.Trials = append(out.Trials, t)
+			out.ModeScores[other] = max(out.ModeScores[other], t.Score)
+		}
+	}
+	out.Mode = decideMode(out.ModeScores)
+	if best.Score < Threshold {
+		return out, nil
+	}
+
+	// 2. Hit rate over further seeds.
+	hits, n := 1, 1
+	var seeds []Plan
+	for k := 1; k < s.opts.Seeds; k++ {
+		p := best.Plan.clone()
+		p.Seed = best.Plan.Seed + int64(k)
+		seeds = append(seeds, p)
+	}
+	for i := 0; i < len(seeds); i += s.opts.Parallel {
+		res, err := s.runAll(ctx, "hit-rate", seeds[i:min(i+s.opts.Parallel, len(seeds))])
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range res {
+			n++
+			if t.Score >= Threshold {
+				hits++
+			}
+		}
+	}
+	out.HitRate = float64(hits) / float64(n)
+
+	// 3. Shrink: keep any smaller plan that still matches as well.
+	final, steps, err := s.shrink(ctx, best)
+	if err != nil {
+		return nil, err
+	}
+	out.Final, out.Shrinks = final, steps
+
+	// 4. Write the expectations and verify the scenario once; fall back to
+	// the unshrunk plan if the shrunk one does not pass.
+	for _, t := range []Trial{final, best} {
+		sc, err := ReproScenario(s.opts.Name, s.customer, t)
+		if err != nil {
+			return nil, err
+		}
+		out.Scenario, out.Final = sc, t
+		ok, verdict, checks, err := s.verify(ctx, t.Plan, sc)
+		if err != nil {
+			return nil, err
+		}
+		out.Verified, out.Verdict, out.Checks = ok, verdict, checks
+		if ok || t.Plan.Key() == best.Plan.Key() || !s.fits(sc.Duration) {
+			break
+		}
+		out.Shrinks = append(out.Shrinks, "shrunk scenario failed its verification: kept the unshrunk candidate")
+	}
+	out.Reproduced = out.Score >= Threshold && out.HitRate >= 0.5 && out.Verified
+	return out, nil
+}
+
+// enough reports whether exploring can stop: a candidate matches well and
+// its twin in the other build was tried, or the explore share of the budget
+// is spent.
+func (s *searcher) enough(trials []Trial) bool {
+	if time.Since(s.start) > s.opts.Budget*45/100 {
+		return true
+	}
+	if len(trials) < 2 {
+		return false
+	}
+	best := trials[0]
+	for _, t := range trials {
+		if t.Score > best.Score {
+			best = t
+		}
+	}
+	if best.Score < 0.9 {
+		return false
+	}
+	twin := best.Plan.WithMode(otherMode(best.Plan.Mode))
+	for _, t := range trials {
+		if t.Plan.Mode == twin.Mode && t.Plan.Key() == twin.Key() {
+			return true
+		}
+	}
+	return false
+}
+
+func otherMode(m string) string {
+	if m == "sp0" {
+		return "sp2"
+	}
+	return "sp0"
+}
+
+// modeMargin is how much lower one build's best score may be than the
+// other's for both to count as reproducing the log ("either").
+const modeMargin = 0.1
+
+// decideMode names the build that reproduces the log from the best score
+// seen under each.
+func decideMode(scores map[string]float64) string {
+	s0, s2 := scores["sp0"], scores["sp2"]
+	switch {
+	case s0 >= Threshold && s2 >= Threshold && s2 >= s0-modeMargin && s0 >= s2-modeMargin:
+		return "either"
+	case s0 >= Threshold && s0 >= s2:
+		return "sp0"
+	case s2 >= Threshold:
+		return "sp2"
+	}
+	return ""
+}
+
+// fits reports whether a run of scenario duration d can still end within
+// the budget, keeping the verification reserve.
+func (s *searcher) fits(d time.Duration) bool {
+	return time.Until(s.deadline) >= d+runOverhead
+}
+
+// runAll runs plans at once (at most Parallel of them) and scores them. A
+// plan that does not fit in the remaining budget is not run.
+func (s *searcher) runAll(ctx context.Context, phase string, plans []Plan) ([]Trial, error) {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		out   []Trial
+		first error
+	)
+	for i, p := range plans {
+		if !s.fits(p.Duration() + s.reserveFor(phase)) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t, err := s.runOne(ctx, phase, fmt.Sprintf("%s-%d", s.opts.Name, i), p)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				return
+			}
+			out = append(out, t)
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	sort.SliceStable(out, func(i, j int) bool { return indexOf(plans, out[i].Plan) < indexOf(plans, out[j].Plan) })
+	return out, nil
+}
+
+func indexOf(plans []Plan, p Plan) int {
+	for i, q := range plans {
+		if q.Key() == p.Key() && q.Mode == p.Mode && q.Seed == p.Seed {
+			return i
+		}
+	}
+	return len(plans)
+}
+
+func (s *searcher) reserveFor(phase string) time.Duration {
+	if phase == "verify" {
+		return 0
+	}
+	return s.reserve
+}
+
+// runOne runs one plan and scores it.
+func (s *searcher) runOne(ctx context.Context, phase, name string, p Plan) (Trial, error) {
+	sc, err := p.Scenario(name)
+	if err != nil {
+		return Trial{}, err
+	}
+	t0 := time.Now()
+	res, err := harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
+	if err != nil {
+		if ctx.Err() != nil {
+			return Trial{}, fmt.Errorf("repro: %s: %w", p, ctx.Err())
+		}
+		return Trial{}, fmt.Errorf("repro: run %s: %w", p, err)
+	}
+	t := trialOf(p, res, s.customer)
+	t.Seconds = time.Since(t0).Seconds()
+	s.step(phase, t)
+	return t, nil
+}
+
+// trialOf scores a run's result.
+func trialOf(p Plan, res *harness.Result, customer Signature) Trial {
+	t := Trial{Plan: p, Sig: NewSignature(res.Events), Events: map[string]map[string]int{}}
+	t.Score = Score(customer, t.Sig)
+	for name, m := range res.Summary.MTAs {
+		t.Leaked = max(t.Leaked, m.KCBsLeaked)
+		t.Delivered += m.Delivered
+		t.Submitted += m.Submitted
+		t.Events[name] = m.Events
+	}
+	return t
+}
+
+func (s *searcher) step(phase string, t Trial) {
+	s.mu.Lock()
+	s.tried++
+	if phase == "explore" || phase == "shrink" {
+		s.best = max(s.best, t.Score)
+	}
+	st := Step{Phase: phase, Trial: t, Tried: s.tried, Elapsed: time.Since(s.start), Best: s.best}
+	if s.opts.Progress != nil {
+		fmt.Fprintf(s.opts.Progress, "[%5.1fs #%-2d %-8s] %-62s score %.3f  ids %v leak %v\n",
+			st.Elapsed.Seconds(), st.Tried, phase, t.Plan.String(), t.Score, t.Sig.Core(), t.Sig.Leak)
+	}
+	s.mu.Unlock()
+	if s.opts.OnStep != nil {
+		s.opts.OnStep(st)
+	}
+	s.log.Debug("repro run", "phase", phase, "plan", t.Plan.String(), "score", t.Score)
+}
+
+// verify runs the repro scenario once and reports whether it passed.
+func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (bool, string, []harness.Check, error) {
+	if !s.fits(sc.Duration) {
+		return false, harness.Unknown, nil, nil
+	}
+	t0 := time.Now()
+	res, err := harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, harness.Unknown, nil, nil
+		}
+		return false, "", nil, fmt.Errorf("repro: verify %s: %w", sc.Name, err)
+	}
+	t := trialOf(p, res, s.customer)
+	t.Seconds = time.Since(t0).Seconds()
+	s.step("verify", t)
+	return res.Summary.Verdict == harness.Passed, res.Summary.Verdict, res.Summary.Checks, nil
+}
