@@ -219,20 +219,26 @@ func (r *run) allDelivered() bool {
 // sample records every MTA's pool; it reports whether all are at baseline
 // with empty queues.
 func (r *run) sample() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
 	t := r.offset().Seconds()
 	quiet := true
 	var batch []Sample
 	for _, name := range r.order {
 		m := r.mtas[name]
 		s := Sample{T: t, MTA: name, Running: m.Running()}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		snap, err := m.Snapshot(ctx)
+		cancel()
 		if err == nil {
 			s.Idle, s.Busy, s.Leaked, s.Queued = snap.Idle, snap.Busy, snap.Leaked, snap.Queued
 			for _, k := range snap.KCBs {
 				s.States = append(s.States, int(k.State))
 			}
+		} else if s.Running = m.Running(); s.Running {
+			// A running MTA that did not answer (a remote one, slow or
+			// unreachable) is unknown, not idle: no sample, not quiet.
+			r.log.Warn("sample", "mta", name, "err", err)
+			quiet = false
+			continue
 		}
 		if !s.Running || s.Busy > 0 || s.Leaked > 0 || s.Queued > 0 {
 			quiet = false

@@ -82,20 +82,20 @@ func bundleFiles(t *testing.T, dir string) []string {
 
 // TestRemoteMatchesInProcess runs the shipped Q152877 sp0 scenario with
 // both MTAs in-process and with both behind their admin APIs: the same
-// verdict, the same checks, every message delivered, B's leak and its
-// 1277s in both, and bundles with the same files.
+// verdict (passed), the same checks, every message delivered, B's leak and
+// its 1277s in both, and bundles with the same files.
 func TestRemoteMatchesInProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the 5s+ Q152877 scenario twice")
 	}
 	noTOXIPROXY(t)
+	t.Setenv(EnvAdminToken, "s3cret")
 	sc := loadFile(t, filepath.Join("..", "scenarios", "q152877-sp0.yaml"))
 	localDir, remoteDir := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
 	local, err := Run(runCtx(t), sc, Options{Out: localDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv(EnvAdminToken, "s3cret")
 	remote, err := Run(runCtx(t), remoteCopy(t, sc, "s3cret"), Options{Out: remoteDir})
 	if err != nil {
 		t.Fatal(err)

@@ -315,7 +315,20 @@ func (k *Kernel) connectRequest(b *kcb, u wire.Unit) {
 
 // transfer takes one TRANSFER segment on responder KCB b.
 func (k *Kernel) transfer(b *kcb, u wire.Unit) {
+	if q := b.path.queued(); q > maxUnreadAcks(b.window) {
+		// The peer sends but does not read: every ACK would wait in memory.
+		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: noAbort,
+			what: fmt.Sprintf("peer does not read: %d frames queued", q)})
+		return
+	}
 	payload, done, err := b.reasm.Add(&u)
+	if err == nil && !done && b.reasm.Pending() > b.window {
+		// An initiator has at most window messages in flight, and sends
+		// each whole: more partial messages than that is a protocol error,
+		// and unbounded memory if let be.
+		b.reasm.Reset()
+		err = fmt.Errorf("%d messages in reassembly at once, window %d", b.window+1, b.window)
+	}
 	if err != nil {
 		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: wire.AbortProtocol, what: err.Error()})
 		return
@@ -340,6 +353,11 @@ func (k *Kernel) transfer(b *kcb, u wire.Unit) {
 	}
 	k.send(b, &wire.Unit{Kind: wire.KindAck, Seq: u.Seq, Result: result, MsgID: u.MsgID})
 }
+
+// maxUnreadAcks is how many frames may wait on a responder's path before a
+// TRANSFER: the ACKs of a window, many times over. Past it the peer is
+// not reading, and the association fails rather than buffer without bound.
+func maxUnreadAcks(window int) int { return 4*window + 16 }
 
 // acked takes an ACK on initiator KCB b.
 func (k *Kernel) acked(b *kcb, u wire.Unit) {

@@ -96,6 +96,16 @@ func (p *path) send(frame []byte) {
 	p.wake()
 }
 
+// queued returns the number of frames waiting for the writer.
+func (p *path) queued() int {
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
+}
+
 // finish queues frame (if any) and closes the connection once it is
 // written, or after grace at the latest.
 func (p *path) finish(frame []byte, grace time.Duration) {

@@ -154,6 +154,8 @@ func (m EmittedMatcher) explain(res *harness.Result, failure bool) string {
 	var b strings.Builder
 	if failure {
 		fmt.Fprintf(&b, "expected event %s %s; saw %d\n", m, m.times(), len(got))
+	} else if m.min == 1 && m.max < 0 {
+		fmt.Fprintf(&b, "expected no event %s; saw %d\n", m, len(got))
 	} else {
 		fmt.Fprintf(&b, "expected event %s NOT %s; saw %d\n", m, m.times(), len(got))
 	}

@@ -100,7 +100,8 @@ func info(res *harness.Result) (runInfo, bool) {
 }
 
 // Run runs sc on this process's backend and returns its result. The run's
-// timeline goes to GinkgoWriter. If the spec fails, the bundle is copied to
+// logs go to GinkgoWriter (and its timeline too, if the run itself fails).
+// If the spec fails, the bundle is copied to
 // $MTASTORM_ARTIFACTS/<spec> (when set) and the timeline and the events
 // table are attached to the report. Called from BeforeAll, the same holds
 // for every spec of the ordered container.
@@ -111,7 +112,9 @@ func Run(ctx context.Context, sc *scenario.Scenario) *harness.Result {
 	out := filepath.Join(GinkgoT().TempDir(), sc.Name)
 	res, err := harness.Run(ctx, sc, harness.Options{Out: out, Backend: backend, Logger: Logger(),
 		Timeline: &tl, SampleEvery: 25 * time.Millisecond})
-	fmt.Fprint(GinkgoWriter, tl.String())
+	if err != nil {
+		fmt.Fprint(GinkgoWriter, tl.String()) // no result to attach it to
+	}
 	Expect(err).NotTo(HaveOccurred(), "run %s", sc.Name)
 	runsMu.Lock()
 	runs[res] = runInfo{sc: sc, out: out, timeline: tl.String()}
