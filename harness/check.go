@@ -162,31 +162,7 @@ func loadBundle(dir string) (*scenario.Scenario, *Result, error) {
 	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
 
-	// The totals collect computes, from the files.
-	s := Summary{Scenario: sc.Name, Seed: sched.Seed, MTAs: map[string]*MTASummary{}}
-	for _, m := range sc.MTAs {
-		s.MTAs[m.Name] = &MTASummary{Mode: m.Mode, Events: map[string]int{}}
-	}
-	for _, sub := range res.submitted {
-		s.MTAs[sub.from].Submitted++
-	}
-	for _, d := range res.Deliveries {
-		s.MTAs[d.To].Delivered++
-	}
-	for _, e := range res.Events {
-		if ms := s.MTAs[e.MTA]; ms != nil {
-			ms.Events[fmt.Sprint(e.ID)]++
-		}
-	}
-	for _, smp := range res.Samples {
-		ms := s.MTAs[smp.MTA]
-		ms.KCBsLeaked = max(ms.KCBsLeaked, smp.Leaked)
-	}
-	if n := len(res.Samples); n > 0 {
-		for i := n - 1; i >= 0 && res.Samples[i].T == res.Samples[n-1].T; i-- {
-			s.MTAs[res.Samples[i].MTA].LeakedAtEnd = res.Samples[i].Leaked
-		}
-	}
+	s := Summary{Scenario: sc.Name, Seed: sched.Seed, MTAs: totals(sc, res)}
 	s.DurationS, s.Started = bundleTimes(path(FileSummary), res)
 	res.Summary = s
 	return sc, res, nil

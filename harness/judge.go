@@ -56,6 +56,44 @@ type Summary struct {
 	LeakedBeforeAnchor int `json:"leaked_before_anchor"`
 }
 
+// totals computes each MTA's line of summary.json from a result's
+// submissions, deliveries, events and samples, so that a live run and a
+// re-judged bundle agree by construction.
+func totals(sc *scenario.Scenario, res *Result) map[string]*MTASummary {
+	out := map[string]*MTASummary{}
+	for _, m := range sc.MTAs {
+		out[m.Name] = &MTASummary{Mode: m.Mode, Events: map[string]int{}}
+	}
+	for _, sub := range res.submitted {
+		if ms := out[sub.from]; ms != nil {
+			ms.Submitted++
+		}
+	}
+	for _, d := range res.Deliveries {
+		if ms := out[d.To]; ms != nil {
+			ms.Delivered++
+		}
+	}
+	for _, e := range res.Events {
+		if ms := out[e.MTA]; ms != nil {
+			ms.Events[fmt.Sprint(e.ID)]++
+		}
+	}
+	last := 0.0
+	for _, smp := range res.Samples {
+		if ms := out[smp.MTA]; ms != nil {
+			ms.KCBsLeaked = max(ms.KCBsLeaked, smp.Leaked)
+		}
+		last = max(last, smp.T)
+	}
+	for _, smp := range res.Samples {
+		if ms := out[smp.MTA]; ms != nil && smp.T == last {
+			ms.LeakedAtEnd = smp.Leaked
+		}
+	}
+	return out
+}
+
 // judge applies the checkers of DESIGN.md section 6 to a run's result.
 func judge(sc *scenario.Scenario, res *Result, anchor, elapsed time.Duration) Summary {
 	s := res.Summary

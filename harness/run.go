@@ -387,28 +387,8 @@ func (r *run) collect(elapsed time.Duration) *Result {
 	}
 	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
-	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, Started: r.t0, DurationS: elapsed.Seconds(), MTAs: map[string]*MTASummary{}}
-	for _, name := range r.order {
-		ms := &MTASummary{Mode: string(r.mtas[name].Mode()), Events: map[string]int{}, KCBsLeaked: r.maxLeaked[name]}
-		res.Summary.MTAs[name] = ms
-	}
-	for _, s := range r.submitted {
-		res.Summary.MTAs[s.from].Submitted++
-	}
-	for _, d := range res.Deliveries {
-		res.Summary.MTAs[d.To].Delivered++
-	}
-	for _, e := range res.Events {
-		if ms := res.Summary.MTAs[e.MTA]; ms != nil {
-			ms.Events[fmt.Sprint(e.ID)]++
-		}
-	}
 	res.submitted = r.submitted
-	if n := len(r.samples); n > 0 {
-		for i := n - 1; i >= 0 && r.samples[i].T == r.samples[n-1].T; i-- {
-			res.Summary.MTAs[r.samples[i].MTA].LeakedAtEnd = r.samples[i].Leaked
-		}
-	}
+	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, Started: r.t0, DurationS: elapsed.Seconds(), MTAs: totals(r.sc, res)}
 	return res
 }
 

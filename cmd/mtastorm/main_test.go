@@ -133,7 +133,9 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-func TestAdminIsBadInput(t *testing.T) {
+// A remote MTA whose admin API nobody answers is an infrastructure failure
+// that names the MTA and its URL.
+func TestUnreachableAdminIsInfra(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "admin.yaml")
 	src := strings.Replace(validYAML, "  - name: B\n", "  - name: B\n    admin: http://127.0.0.1:9\n", 1)
@@ -141,7 +143,7 @@ func TestAdminIsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, stderr := cli(t, "run", path, "--out", filepath.Join(dir, "out"))
-	if code != exitUsage || !strings.Contains(stderr, "admin") {
+	if code != exitInfra || !strings.Contains(stderr, "MTA B") || !strings.Contains(stderr, "http://127.0.0.1:9") {
 		t.Errorf("admin: code %d, stderr %q", code, stderr)
 	}
 }
