@@ -9,9 +9,9 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/feed"
@@ -74,50 +74,17 @@ func (r Rate) String() string {
 // has the top bit set (ackOnly) is answered with an 8-byte acknowledgement
 // instead (a length of 4 and the frame's sequence number): the same shape
 // of exchange as a MiniP1 TRANSFER and its ACK, without the protocol.
-type RawEcho struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
+type RawEcho = faults.Server
 
 const ackOnly = 1 << 31
 
 // NewRawEcho listens on 127.0.0.1:0.
 func NewRawEcho() (*RawEcho, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	e, err := faults.Listen("", serveRaw)
 	if err != nil {
 		return nil, fmt.Errorf("bench: raw echo: %w", err)
 	}
-	e := &RawEcho{ln: ln, conns: map[net.Conn]struct{}{}}
-	e.wg.Add(1)
-	go e.serve()
 	return e, nil
-}
-
-// Addr returns the listen address.
-func (e *RawEcho) Addr() string { return e.ln.Addr().String() }
-
-func (e *RawEcho) serve() {
-	defer e.wg.Done()
-	for {
-		c, err := e.ln.Accept()
-		if err != nil {
-			return
-		}
-		e.mu.Lock()
-		e.conns[c] = struct{}{}
-		e.mu.Unlock()
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			serveRaw(c)
-			_ = c.Close()
-			e.mu.Lock()
-			delete(e.conns, c)
-			e.mu.Unlock()
-		}()
-	}
 }
 
 func serveRaw(c net.Conn) {
@@ -148,16 +115,6 @@ func serveRaw(c net.Conn) {
 }
 
 // Close stops the server and its connections.
-func (e *RawEcho) Close() error {
-	err := e.ln.Close()
-	e.mu.Lock()
-	for c := range e.conns {
-		_ = c.Close()
-	}
-	e.mu.Unlock()
-	e.wg.Wait()
-	return err
-}
 
 // RawMode is what the raw baseline gets back for each frame.
 type RawMode int

@@ -280,59 +280,71 @@ func sampleUnit(k wire.Kind) wire.Unit {
 	return u
 }
 
-// Echo is a TCP echo server on 127.0.0.1: the upstream of the probe proxies.
-type Echo struct {
+// Server is a TCP server that keeps track of its connections, so that
+// Close ends every one of them: the probes' echo upstream, and a test or
+// benchmark peer.
+type Server struct {
 	ln    net.Listener
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
 }
 
-// NewEcho starts an echo server on 127.0.0.1:0.
-func NewEcho() (*Echo, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("faults: echo: %w", err)
+// Listen starts a Server on addr ("" means 127.0.0.1:0) that runs handle
+// for each connection and closes the connection when handle returns.
+func Listen(addr string, handle func(net.Conn)) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
-	e := &Echo{ln: ln, conns: map[net.Conn]struct{}{}}
-	e.wg.Add(1)
-	go e.serve()
-	return e, nil
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("faults: listen %s: %w", addr, err)
+	}
+	s := &Server{ln: ln, conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.serve(handle)
+	return s, nil
 }
 
-// Addr returns the echo server's address.
-func (e *Echo) Addr() string { return e.ln.Addr().String() }
+// NewEcho starts an echo server on addr ("" means 127.0.0.1:0): the
+// upstream of the probe proxies.
+func NewEcho(addr string) (*Server, error) {
+	return Listen(addr, func(c net.Conn) { _, _ = io.Copy(c, c) })
+}
 
-func (e *Echo) serve() {
-	defer e.wg.Done()
+// Addr returns the server's address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+func (s *Server) serve(handle func(net.Conn)) {
+	defer s.wg.Done()
 	for {
-		c, err := e.ln.Accept()
+		c, err := s.ln.Accept()
 		if err != nil {
 			return
 		}
-		e.mu.Lock()
-		e.conns[c] = struct{}{}
-		e.mu.Unlock()
-		e.wg.Add(1)
+		s.mu.Lock()
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.wg.Add(1)
 		go func() {
-			defer e.wg.Done()
-			_, _ = io.Copy(c, c)
-			c.Close()
-			e.mu.Lock()
-			delete(e.conns, c)
-			e.mu.Unlock()
+			defer s.wg.Done()
+			handle(c)
+			_ = c.Close()
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
 		}()
 	}
 }
 
 // Close stops the server and closes every connection.
-func (e *Echo) Close() error {
-	err := e.ln.Close()
-	e.mu.Lock()
-	for c := range e.conns {
-		c.Close()
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.Close()
 	}
-	e.mu.Unlock()
-	e.wg.Wait()
+	s.mu.Unlock()
+	s.wg.Wait()
 	return err
 }

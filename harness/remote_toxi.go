@@ -3,23 +3,15 @@ package harness
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
 )
-
-// echoServer is the upstream of the probe proxies.
-type echoServer interface {
-	Addr() string
-	Close() error
-}
 
 // exposure says how the parts of a run reach a toxiproxy-server on another
 // host (a container, another machine): its proxies listen on every
@@ -104,59 +96,14 @@ func (ex *exposure) proxyAddr(listen string) string {
 
 // newEcho starts the probes' echo server: on loopback, or where the
 // toxiproxy-server can reach it.
-func (ex *exposure) newEcho() (echoServer, error) {
-	if ex == nil {
-		return faults.NewEcho()
+func (ex *exposure) newEcho() (*faults.Server, error) {
+	addr := ""
+	if ex != nil {
+		addr = net.JoinHostPort(ex.local, "0")
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(ex.local, "0"))
+	e, err := faults.NewEcho(addr)
 	if err != nil {
 		return nil, fmt.Errorf("probe echo: %w", err)
 	}
-	e := &netEcho{ln: ln, conns: map[net.Conn]struct{}{}}
-	e.wg.Add(1)
-	go e.serve()
 	return e, nil
-}
-
-// netEcho is faults.Echo on another address than loopback.
-type netEcho struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-}
-
-func (e *netEcho) Addr() string { return e.ln.Addr().String() }
-
-func (e *netEcho) serve() {
-	defer e.wg.Done()
-	for {
-		c, err := e.ln.Accept()
-		if err != nil {
-			return
-		}
-		e.mu.Lock()
-		e.conns[c] = struct{}{}
-		e.mu.Unlock()
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			_, _ = io.Copy(c, c)
-			_ = c.Close()
-			e.mu.Lock()
-			delete(e.conns, c)
-			e.mu.Unlock()
-		}()
-	}
-}
-
-func (e *netEcho) Close() error {
-	err := e.ln.Close()
-	e.mu.Lock()
-	for c := range e.conns {
-		_ = c.Close()
-	}
-	e.mu.Unlock()
-	e.wg.Wait()
-	return err
 }

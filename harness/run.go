@@ -132,7 +132,7 @@ type run struct {
 	// so a probe can observe each toggle's effect without reaching an MTA.
 	probes     map[string]string // link -> probe proxy name
 	probeAddrs map[string]string // link -> probe proxy address
-	echo       echoServer
+	echo       *faults.Server
 	probing    sync.WaitGroup
 	sched      *faults.Schedule
 	t0         time.Time
