@@ -63,7 +63,7 @@ func attr(t Toggle, key string) int64 {
 		return int64(v)
 	case string:
 		var n int64
-		fmt.Sscan(v, &n)
+		_, _ = fmt.Sscan(v, &n) // not a number: 0
 		return n
 	}
 	return 0

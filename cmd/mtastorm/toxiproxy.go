@@ -97,7 +97,7 @@ func toxiproxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		code = exitInfra
 	}
 	if code == exitPassed {
-		<-served // http.ErrServerClosed
+		<-served //nolint:errcheck // always http.ErrServerClosed here
 	}
 	if err := srv.Collection.Clear(); err != nil {
 		fmt.Fprintf(stderr, "mtastorm toxiproxy: remove proxies: %v\n", err)

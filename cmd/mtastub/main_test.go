@@ -50,23 +50,6 @@ func parseStartLine(line string) (started, error) {
 	return s, nil
 }
 
-// readLine reads one line from r within d.
-func readLine(t *testing.T, r io.Reader, d time.Duration) string {
-	t.Helper()
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case l := <-got:
-		return l
-	case <-time.After(d):
-		t.Fatalf("no line within %v", d)
-	}
-	return ""
-}
-
 // client talks to an admin API.
 type client struct {
 	base, token string

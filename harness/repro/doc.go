@@ -40,6 +40,12 @@
 //	indicators = 0.75·[Leak agrees] + 0.25·[the customer's 1198 has the KB
 //	             tuple ⇒ so has the run's]
 //
+// For a customer's log Leak is the heuristic above; for a lab run the
+// search uses what the lab knows instead: a KCB was seen leaked and 1277
+// was logged (an sp2 responder on a slow machine can log 1008s and refuse
+// a crowd with 1277s that name one control block, which the heuristic would
+// take for the defect).
+//
 // A run reproduces the log when its score is at least [Threshold] (0.75).
 // The weights separate the two cases that matter. Measured on the sample
 // logs of testdata/ against recorded lab runs (testdata/runs): the four
@@ -59,8 +65,11 @@
 // harness.Run on one shared Toxiproxy, at most two at a time. Families are
 // tried in the order of how well the signature each is expected to give
 // scores against the customer's, every candidate together with its twin in
-// the other build. Exploring stops once a candidate scores 0.9 or more and
-// its twin has run, or 45% of the budget is spent. The hit rate of the best
+// the other build. Exploring stops once a candidate scores 0.9 or more, its
+// twin has run and a second plan matches under the same build, or 45% of
+// the budget is spent. A run lost to an infrastructure failure (a port
+// taken while a proxy was down, on a busy machine) costs only its
+// candidate; the fourth such loss ends the search with an error. The hit rate of the best
 // candidates (of the decided build, up to three) is then estimated in turn
 // over Options.Seeds seeds until one hits in at least 2 of 3 — lab timing
 // varies with the machine's load, and a candidate at a timing edge is
@@ -69,7 +78,8 @@
 // KCBs or senders, while the run keeps the same core IDs, the same leak
 // indicator and a score within 0.05 of the best), and the result is
 // written as a scenario with expectations derived from the customer's
-// signature and what every hit logged, and verified by one more run; if
+// signature and what every hit logged, and verified by two more runs at
+// once (both must pass); if
 // the shrunk scenario fails, the unshrunk one is verified instead. The mode is the build whose best run reproduces
 // the log: "sp0", "sp2", or "either" when both do within 0.1 of each other
 // (a plain outage is logged alike by both builds: not the sp0 defect).

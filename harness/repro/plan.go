@@ -276,7 +276,12 @@ func grid(family string) []Plan {
 		for _, c := range []struct {
 			down, up, lat time.Duration
 			n             int64
-		}{{150 * time.Millisecond, 250 * time.Millisecond, 120 * time.Millisecond, 6}, {100 * time.Millisecond, 200 * time.Millisecond, 150 * time.Millisecond, 8}} {
+		}{
+			// As scenarios/q152877-sp0.yaml: a CC comes back well inside the
+			// up phase, the BIND is in flight when the link drops.
+			{150 * time.Millisecond, 250 * time.Millisecond, 90 * time.Millisecond, 6},
+			{100 * time.Millisecond, 200 * time.Millisecond, 150 * time.Millisecond, 8},
+		} {
 			cyc := FaultPlan{Type: "cycle", Link: "A->B", At: faultStart, Params: map[string]scenario.Value{
 				"down": dur(c.down), "up": dur(c.up), "count": scenario.IntValue(c.n), "jitter": dur(0)}}
 			lat := FaultPlan{Type: "latency", Link: "A->B", At: faultStart, Until: cyc.end(), Params: map[string]scenario.Value{

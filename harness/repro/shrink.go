@@ -108,11 +108,11 @@ func (s *searcher) shrink(ctx context.Context, best Trial) (Trial, []string, err
 				plans[j] = st.plan
 				tried[st.plan.Key()] = true
 			}
-			res, err := s.runAll(ctx, "shrink", plans)
+			res, launched, err := s.runAll(ctx, "shrink", plans)
 			if err != nil {
 				return cur, kept, err
 			}
-			if len(res) == 0 {
+			if launched == 0 {
 				return cur, kept, nil // out of budget
 			}
 			for _, st := range batch {

@@ -285,8 +285,8 @@ func (d *decoder) integer(n *yaml.Node, path string, lo, hi int64) (int64, bool)
 }
 
 func rangeMsg(v, lo, hi int64) string {
-	switch {
-	case hi == maxInt:
+	switch hi {
+	case maxInt:
 		return fmt.Sprintf("must be at least %d, got %d", lo, v)
 	default:
 		return fmt.Sprintf("must be between %d and %d, got %d", lo, hi, v)
@@ -398,8 +398,12 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 	}
 	if e, ok := top.get("name"); ok {
 		if v, ok := d.str(e.val, "name"); ok {
-			if !scenarioNameRE.MatchString(v) {
+			switch {
+			case !scenarioNameRE.MatchString(v):
 				d.add(e.val, "name", "invalid name %q (want lower-case letters, digits, '.', '_', '-')", v)
+			case strings.Trim(v, ".") == "":
+				// The name names bundle folders: "." or ".." would be a path.
+				d.add(e.val, "name", "invalid name %q (want at least one letter, digit, '_' or '-')", v)
 			}
 			s.Name = v
 		}

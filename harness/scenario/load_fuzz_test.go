@@ -45,6 +45,16 @@ func FuzzLoadBytes(f *testing.F) {
 		if s == nil {
 			t.Fatal("LoadBytes returned neither a scenario nor an error")
 		}
+		// The name becomes part of a bundle folder's name (mtastorm-out/<name>-<time>)
+		// and MTA names appear in file contents: neither may carry a path.
+		if strings.ContainsAny(s.Name, `/\`) || strings.Trim(s.Name, ".") == "" {
+			t.Fatalf("accepted scenario name %q could leave the bundle folder", s.Name)
+		}
+		for _, m := range s.MTAs {
+			if m.Name == "" || strings.ContainsAny(m.Name, `/\.`) {
+				t.Fatalf("accepted MTA name %q", m.Name)
+			}
+		}
 		out, err := Marshal(s)
 		if err != nil {
 			t.Fatalf("Marshal of an accepted scenario: %v", err)
@@ -80,5 +90,20 @@ func checkLocated(t *testing.T, data []byte, err error) {
 		if p.Line < 1 || p.Line > lines {
 			t.Fatalf("problem %q at line %d, outside 1..%d of the input", p, p.Line, lines)
 		}
+	}
+}
+
+// A scenario's name names its bundle folder (suitekit joins it to a temp
+// folder): "." and ".." matched the name pattern and would have been a path
+// out of that folder.
+func TestScenarioNameNotAPath(t *testing.T) {
+	for _, name := range []string{".", "..", "..."} {
+		_, err := LoadBytes("q.yaml", []byte("version: 1\nname: "+name+"\nmtas: [{name: A}]\n"))
+		if err == nil || !strings.Contains(err.Error(), "q.yaml:2:7: name: invalid name") {
+			t.Errorf("name %q: %v, want an invalid name at 2:7", name, err)
+		}
+	}
+	if _, err := LoadBytes("q.yaml", []byte("version: 1\nname: a..b\nmtas: [{name: A}]\n")); err != nil {
+		t.Errorf("name a..b: %v", err)
 	}
 }
