@@ -203,14 +203,22 @@ func (e *Embedded) CreateProxy(ctx context.Context, name, upstream string) (stri
 	}
 	var listen string
 	err := e.do(ctx, "create", name, func() error {
-		p := toxiproxy.NewProxy(e.srv, name, "127.0.0.1:0", upstream)
-		if err := e.srv.Collection.Add(p, true); err != nil {
-			return err
+		for attempt := 0; ; attempt++ {
+			// A port outside the ephemeral range (see stableListen); another
+			// process may take it between the check and the listen: try again.
+			p := toxiproxy.NewProxy(e.srv, name, stableListen("127.0.0.1"), upstream)
+			err := e.srv.Collection.Add(p, true)
+			if inUse(err) && attempt < 4 {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			// Start has returned (it waits for the listener), so Listen holds
+			// the resolved address; we hold the token, so nothing writes it.
+			listen = p.Listen
+			return nil
 		}
-		// Start has returned (it waits for the listener), so Listen holds
-		// the resolved address; we hold the token, so nothing writes it.
-		listen = p.Listen
-		return nil
 	})
 	if err != nil {
 		return "", err

@@ -203,20 +203,40 @@ func (r *Remote) CreateProxy(ctx context.Context, name, upstream string) (string
 	if name == "" || upstream == "" {
 		return "", r.wrap("create", name, errors.New("proxy name and upstream must not be empty"))
 	}
-	in := map[string]any{
-		"name":     name,
-		"listen":   net.JoinHostPort(r.listenHost, "0"),
-		"upstream": upstream,
-		"enabled":  true,
-	}
 	var out toxiclient.Proxy
-	if err := r.do(ctx, "create", name, http.MethodPost, "/proxies", in, &out); err != nil {
-		return "", err
+	for attempt := 0; ; attempt++ {
+		listen := net.JoinHostPort(r.listenHost, "0")
+		if r.sameHost() {
+			listen = stableListen(r.listenHost) // see ports.go
+		}
+		in := map[string]any{"name": name, "listen": listen, "upstream": upstream, "enabled": true}
+		err := r.do(ctx, "create", name, http.MethodPost, "/proxies", in, &out)
+		if inUse(err) && attempt < 4 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		break
 	}
 	if out.Listen == "" {
 		return "", r.wrap("create", name, errors.New("server answered without a listen address"))
 	}
 	return out.Listen, nil
+}
+
+// sameHost reports whether the server runs on this host (its URL names a
+// loopback address), where a free port can be checked before it is asked for.
+func (r *Remote) sameHost() bool {
+	u, err := url.Parse(r.url)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback() && net.ParseIP(r.listenHost).IsLoopback()
 }
 
 // setEnabled sends {"enabled": on} with PATCH (POST for servers older than
