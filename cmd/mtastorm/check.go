@@ -16,15 +16,11 @@ import (
 func checkCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pos, err := parse(fs, args)
-	if err != nil {
+	arg, ok := oneArg(fs, args, "bundle folder", stderr)
+	if !ok {
 		return exitUsage
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mtastorm check: want one bundle folder, got %d\n%s", len(pos), usage)
-		return exitUsage
-	}
-	res, err := harness.Judge(pos[0])
+	res, err := harness.Judge(arg)
 	var inErr *harness.InputError
 	switch {
 	case errors.As(err, &inErr):

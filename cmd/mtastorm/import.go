@@ -17,15 +17,11 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the signature as JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
+	arg, ok := oneArg(fs, args, "event log", stderr)
+	if !ok {
 		return exitUsage
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mtastorm import: want one event log, got %d\n%s", len(pos), usage)
-		return exitUsage
-	}
-	_, sig, format, code := loadEventLog(pos[0], stderr)
+	_, sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {
 		return code
 	}
@@ -38,7 +34,7 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		_, _ = stdout.Write(data)
 		return exitPassed
 	}
-	fmt.Fprintf(stdout, "%s (%s)\n", pos[0], format)
+	fmt.Fprintf(stdout, "%s (%s)\n", arg, format)
 	fmt.Fprint(stdout, sig.String())
 	return exitPassed
 }

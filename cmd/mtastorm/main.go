@@ -86,6 +86,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// oneArg parses fs and wants exactly one positional argument (what); on
+// anything else it says so on stderr with the usage and returns false.
+func oneArg(fs *flag.FlagSet, args []string, what string, stderr io.Writer) (string, bool) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", false
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "%s: want one %s, got %d\n%s", fs.Name(), what, len(pos), usage)
+		return "", false
+	}
+	return pos[0], true
+}
+
 // parse parses flags and positional arguments in any order.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -121,15 +135,11 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	c := commonFlags(fs)
 	seed := fs.Int64("seed", 0, "override the scenario's seed")
-	pos, err := parse(fs, args)
-	if err != nil {
+	arg, ok := oneArg(fs, args, "scenario file", stderr)
+	if !ok {
 		return exitUsage
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mtastorm run: want one scenario file, got %d\n%s", len(pos), usage)
-		return exitUsage
-	}
-	sc, err := scenario.Load(pos[0])
+	sc, err := scenario.Load(arg)
 	if err != nil {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitUsage
@@ -147,20 +157,16 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("mtastorm replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := commonFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
+	arg, ok := oneArg(fs, args, "bundle folder", stderr)
+	if !ok {
 		return exitUsage
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mtastorm replay: want one bundle folder, got %d\n%s", len(pos), usage)
-		return exitUsage
-	}
-	sc, err := scenario.Load(filepath.Join(pos[0], harness.FileScenario))
+	sc, err := scenario.Load(filepath.Join(arg, harness.FileScenario))
 	if err != nil {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitUsage
 	}
-	sched, err := harness.LoadSchedule(filepath.Join(pos[0], harness.FileSchedule))
+	sched, err := harness.LoadSchedule(filepath.Join(arg, harness.FileSchedule))
 	if err != nil {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitUsage

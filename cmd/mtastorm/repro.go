@@ -35,23 +35,19 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
 	verbose := fs.Bool("verbose", false, "print one line per run")
 	debug := fs.Bool("debug", false, "debug logs on stderr")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "mtastorm repro: want one event log, got %d\n%s", len(pos), usage)
+	arg, ok := oneArg(fs, args, "event log", stderr)
+	if !ok {
 		return exitUsage
 	}
 	if *budget <= 0 || *seeds <= 0 {
 		fmt.Fprintf(stderr, "mtastorm repro: --budget and --seeds must be positive\n")
 		return exitUsage
 	}
-	_, sig, format, code := loadEventLog(pos[0], stderr)
+	_, sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {
 		return code
 	}
-	base := strings.TrimSuffix(filepath.Base(pos[0]), filepath.Ext(pos[0]))
+	base := strings.TrimSuffix(filepath.Base(arg), filepath.Ext(arg))
 	if *out == "" {
 		*out = filepath.Join("mtastorm-out", fmt.Sprintf("repro-%s-%s", base, time.Now().Format("20060102-150405")))
 	}
@@ -60,7 +56,7 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	fmt.Fprintf(stdout, "%s (%s): %d events, core ids %v, leak indicator %v\n", pos[0], format, sig.Events, sig.Core(), sig.Leak)
+	fmt.Fprintf(stdout, "%s (%s): %d events, core ids %v, leak indicator %v\n", arg, format, sig.Events, sig.Core(), sig.Leak)
 
 	opts := repro.Options{Budget: *budget, Seeds: *seeds, Logger: logger, Name: base}
 	if *url != "" || os.Getenv(toxi.EnvURL) != "" {
@@ -89,7 +85,7 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitInfra
 	}
-	if err := res.Write(*out, pos[0]); err != nil {
+	if err := res.Write(*out, arg); err != nil {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
 		return exitInfra
 	}
