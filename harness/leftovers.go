@@ -47,8 +47,20 @@ func removeLeftovers(ctx context.Context, b toxi.Backend, log *slog.Logger) erro
 	return nil
 }
 
-// alive reports whether process pid exists on this host.
+// alive reports whether process pid exists on this host and is not a
+// zombie (a killed run whose parent has not reaped it yet is gone all the
+// same: in a container nobody may ever reap it).
 func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
+	if err := syscall.Kill(pid, 0); err != nil && err != syscall.EPERM {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill(0)
+	}
+	// The state follows the parenthesised command name: "pid (comm) S ...".
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
 }
