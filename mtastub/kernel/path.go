@@ -28,6 +28,7 @@ type path struct {
 
 	mu         sync.Mutex
 	queue      [][]byte
+	writing    int // frames the writer has taken and not yet written
 	closeAfter bool
 	sig        chan struct{}
 
@@ -96,14 +97,15 @@ func (p *path) send(frame []byte) {
 	p.wake()
 }
 
-// queued returns the number of frames waiting for the writer.
+// queued returns the number of frames not yet written: waiting in the
+// queue or taken by the writer and not yet through.
 func (p *path) queued() int {
 	if p == nil {
 		return 0
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.queue)
+	return len(p.queue) + p.writing
 }
 
 // finish queues frame (if any) and closes the connection once it is
@@ -154,7 +156,7 @@ func (p *path) writeLoop() {
 		}
 		p.mu.Lock()
 		q, last := p.queue, p.closeAfter
-		p.queue = nil
+		p.queue, p.writing = nil, len(q)
 		p.mu.Unlock()
 		// One writev for everything queued: a segmented message goes out
 		// in one system call instead of one per frame.
@@ -177,6 +179,9 @@ func (p *path) writeLoop() {
 		for _, f := range q {
 			putFrame(f)
 		}
+		p.mu.Lock()
+		p.writing = 0
+		p.mu.Unlock()
 		if last {
 			p.mu.Lock()
 			empty := len(p.queue) == 0
