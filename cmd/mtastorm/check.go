@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,14 +20,8 @@ func checkCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	res, err := harness.Judge(arg)
-	var inErr *harness.InputError
-	switch {
-	case errors.As(err, &inErr):
-		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-		return exitInfra
+	if err != nil {
+		return errorCode(err, stderr)
 	}
 	s := res.Summary
 	for _, c := range s.Checks {
@@ -36,11 +29,5 @@ func checkCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "verdict %s (%s, seed %d)\n", s.Verdict, s.Scenario, s.Seed)
 	fmt.Fprintf(stdout, "bundle %s\n", res.Dir)
-	switch s.Verdict {
-	case harness.Passed:
-		return exitPassed
-	case harness.Failed:
-		return exitFailed
-	}
-	return exitUnknown
+	return verdictCode(s.Verdict)
 }

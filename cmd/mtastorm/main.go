@@ -190,17 +190,27 @@ func execute(ctx context.Context, sc *scenario.Scenario, opts harness.Options, c
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	res, err := harness.Run(ctx, sc, opts)
-	var inErr *harness.InputError
-	switch {
-	case errors.As(err, &inErr):
-		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-		return exitInfra
+	if err != nil {
+		return errorCode(err, stderr)
 	}
 	fmt.Fprintf(stdout, "bundle %s\n", res.Dir)
-	switch res.Summary.Verdict {
+	return verdictCode(res.Summary.Verdict)
+}
+
+// errorCode reports a harness error on stderr and maps it to an exit code:
+// bad input (file, line and key named) 2, anything else infrastructure 3.
+func errorCode(err error, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "mtastorm: %v\n", err)
+	var inErr *harness.InputError
+	if errors.As(err, &inErr) {
+		return exitUsage
+	}
+	return exitInfra
+}
+
+// verdictCode maps a run's verdict to its exit code.
+func verdictCode(verdict string) int {
+	switch verdict {
 	case harness.Passed:
 		return exitPassed
 	case harness.Failed:
