@@ -18,7 +18,8 @@ import (
 )
 
 // SubmittedRecord is one line of submitted.jsonl: a message an MTA accepted
-// for delivery. Together with deliveries.jsonl it lets a bundle be judged
+// for delivery, or one the traffic offered while its sender was stopped
+// (Refused). Together with deliveries.jsonl it lets a bundle be judged
 // again (loss and duplicates are counted against it).
 type SubmittedRecord struct {
 	ID   string `json:"id"`
@@ -26,13 +27,19 @@ type SubmittedRecord struct {
 	To   string `json:"to"`
 	// At is the submission's offset from the run start in seconds.
 	At float64 `json:"at_s"`
+	// Refused is set when the sender was stopped and accepted nothing.
+	Refused bool `json:"refused,omitempty"`
 }
 
-// submittedRecords lists res's submissions ordered by time, then id.
+// submittedRecords lists res's submissions and refusals ordered by time,
+// then id.
 func submittedRecords(res *Result) []SubmittedRecord {
-	out := make([]SubmittedRecord, 0, len(res.submitted))
+	out := make([]SubmittedRecord, 0, len(res.submitted)+len(res.refused))
 	for id, s := range res.submitted {
 		out = append(out, SubmittedRecord{ID: id, From: s.from, To: s.to, At: s.at.Seconds()})
+	}
+	for id, s := range res.refused {
+		out = append(out, SubmittedRecord{ID: id, From: s.from, To: s.to, At: s.at.Seconds(), Refused: true})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].At != out[j].At {
@@ -107,7 +114,7 @@ func loadBundle(dir string) (*scenario.Scenario, *Result, error) {
 		}
 	}
 	known := func(name string) bool { _, ok := sc.MTA(name); return ok }
-	res := &Result{Schedule: sched, submitted: map[string]submission{}}
+	res := &Result{Schedule: sched, submitted: map[string]submission{}, refused: map[string]submission{}}
 
 	subs, err := readBundleLines[SubmittedRecord](path(FileSubmitted))
 	if err != nil {
@@ -120,10 +127,17 @@ func loadBundle(dir string) (*scenario.Scenario, *Result, error) {
 		case !known(s.v.From) || !known(s.v.To):
 			return nil, nil, fmt.Errorf("harness: %s:%d: message %s from %q to %q: MTA not declared in %s", path(FileSubmitted), s.line, s.v.ID, s.v.From, s.v.To, FileScenario)
 		}
-		if _, dup := res.submitted[s.v.ID]; dup {
+		_, dup := res.submitted[s.v.ID]
+		_, dupRefused := res.refused[s.v.ID]
+		if dup || dupRefused {
 			return nil, nil, fmt.Errorf("harness: %s:%d: message %s listed twice", path(FileSubmitted), subs[i].line, s.v.ID)
 		}
-		res.submitted[s.v.ID] = submission{from: s.v.From, to: s.v.To, at: time.Duration(s.v.At * float64(time.Second))}
+		sub := submission{from: s.v.From, to: s.v.To, at: time.Duration(s.v.At * float64(time.Second))}
+		if s.v.Refused {
+			res.refused[s.v.ID] = sub
+		} else {
+			res.submitted[s.v.ID] = sub
+		}
 	}
 	dels, err := readBundleLines[DeliveryRecord](path(FileDeliveries))
 	if err != nil {

@@ -199,7 +199,7 @@ func (r *run) allDelivered() bool {
 	for _, t := range r.sc.Traffic {
 		want += t.Messages
 	}
-	if len(r.submitted) < want {
+	if len(r.submitted)+len(r.refused) < want {
 		return false
 	}
 	got := map[string]bool{}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 )
 
@@ -25,10 +26,13 @@ type Check struct {
 
 // MTASummary is one MTA's totals in summary.json.
 type MTASummary struct {
-	Mode       string `json:"mode"`
-	Submitted  int    `json:"submitted"`
-	Delivered  int    `json:"delivered"`
-	Duplicates int    `json:"duplicates"`
+	Mode      string `json:"mode"`
+	Submitted int    `json:"submitted"`
+	// Refused counts messages the traffic offered while this MTA was
+	// stopped: recorded, never submitted.
+	Refused    int `json:"refused"`
+	Delivered  int `json:"delivered"`
+	Duplicates int `json:"duplicates"`
 	// KCBsLeaked is the most KCBs seen leaked at once during the run.
 	KCBsLeaked int `json:"kcbs_leaked"`
 	// LeakedAtEnd is the number leaked when the run ended.
@@ -54,6 +58,23 @@ type Summary struct {
 	// LeakedBeforeAnchor is the most KCBs leaked at once, over all MTAs,
 	// before the recovery anchor.
 	LeakedBeforeAnchor int `json:"leaked_before_anchor"`
+	// Pairs accounts every sender and receiver pair the traffic declares.
+	Pairs []PairSummary `json:"pairs"`
+}
+
+// PairSummary accounts one sender→receiver pair's messages: those the
+// traffic declared, those submitted (accepted by the sender), those
+// refused (offered while the sender was stopped), those delivered at least
+// once, those never delivered and the extra deliveries of a message.
+type PairSummary struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Declared    int    `json:"declared"`
+	Submitted   int    `json:"submitted"`
+	Refused     int    `json:"refused"`
+	Delivered   int    `json:"delivered"`
+	Undelivered int    `json:"undelivered"`
+	Duplicates  int    `json:"duplicates"`
 }
 
 // totals computes each MTA's line of summary.json from a result's
@@ -67,6 +88,11 @@ func totals(sc *scenario.Scenario, res *Result) map[string]*MTASummary {
 	for _, sub := range res.submitted {
 		if ms := out[sub.from]; ms != nil {
 			ms.Submitted++
+		}
+	}
+	for _, sub := range res.refused {
+		if ms := out[sub.from]; ms != nil {
+			ms.Refused++
 		}
 	}
 	for _, d := range res.Deliveries {
@@ -94,14 +120,67 @@ func totals(sc *scenario.Scenario, res *Result) map[string]*MTASummary {
 	return out
 }
 
+// pairs accounts the traffic's messages per sender and receiver pair, in
+// the order the traffic first names each pair; it also counts each
+// receiver's duplicate deliveries into mtas.
+func pairs(sc *scenario.Scenario, res *Result, mtas map[string]*MTASummary) []PairSummary {
+	var out []PairSummary
+	at := map[[2]string]int{}
+	pair := func(from, to string) *PairSummary {
+		k := [2]string{from, to}
+		i, ok := at[k]
+		if !ok {
+			i = len(out)
+			at[k] = i
+			out = append(out, PairSummary{From: from, To: to})
+		}
+		return &out[i]
+	}
+	for _, t := range sc.Traffic {
+		pair(t.From, t.To).Declared += t.Messages
+	}
+	count := map[string]int{}
+	for _, d := range res.Deliveries {
+		count[d.ID]++
+	}
+	for id, sub := range res.submitted {
+		p := pair(sub.from, sub.to)
+		p.Submitted++
+		switch n := count[id]; {
+		case n == 0:
+			p.Undelivered++
+		default:
+			p.Delivered++
+			p.Duplicates += n - 1
+			if ms := mtas[sub.to]; ms != nil {
+				ms.Duplicates += n - 1
+			}
+		}
+	}
+	for _, sub := range res.refused {
+		pair(sub.from, sub.to).Refused++
+	}
+	return out
+}
+
 // judge applies the checkers of DESIGN.md section 6 to a run's result.
 func judge(sc *scenario.Scenario, res *Result, anchor, elapsed time.Duration) Summary {
 	s := res.Summary
 	s.AnchorS = anchor.Seconds()
-	s.Checks = append(s.Checks, checkDelivery(sc, res, anchor, &s)...)
+	for _, m := range s.MTAs {
+		m.Duplicates = 0 // counted again by pairs: judging twice must not add up
+	}
+	s.Pairs = pairs(sc, res, s.MTAs)
+	s.Checks = append(s.Checks, checkDelivery(sc, &s)...)
+	s.Checks = append(s.Checks, checkRecovery(sc, res, anchor, &s)...)
 	s.Checks = append(s.Checks, checkEvents(sc, res)...)
 	s.Checks = append(s.Checks, checkLeaks(sc, res)...)
-	s.Checks = append(s.Checks, checkValidity(sc, res))
+	s.Checks = append(s.Checks, checkFaults(res)...)
+	s.Checks = append(s.Checks, checkValidity(sc, res)...)
+	if len(s.Checks) == 0 {
+		s.Checks = append(s.Checks, Check{Name: "evidence", Verdict: Unknown,
+			Detail: "the scenario declares nothing to judge: no traffic, no faults, no expectations"})
+	}
 	for _, smp := range res.Samples {
 		if smp.T < anchor.Seconds() {
 			s.LeakedBeforeAnchor = max(s.LeakedBeforeAnchor, smp.Leaked)
@@ -119,35 +198,95 @@ func judge(sc *scenario.Scenario, res *Result, anchor, elapsed time.Duration) Su
 	return s
 }
 
-// checkDelivery: exactly once (always) and recovery (when expected).
-func checkDelivery(sc *scenario.Scenario, res *Result, anchor time.Duration, s *Summary) []Check {
+// checkDelivery judges loss and duplicates, with or without
+// expect.recovery: every accepted message delivered exactly once, or, when
+// the scenario declares a stall with expect.delivered, the messages
+// delivered over the whole run within its bounds. Traffic declared but
+// nothing submitted leaves nothing to judge: unknown. A scenario without
+// traffic gets no delivery check.
+func checkDelivery(sc *scenario.Scenario, s *Summary) []Check {
+	var declared, submitted, refused, delivered, undelivered, dups int
+	var bad []string
+	for _, p := range s.Pairs {
+		declared += p.Declared
+		submitted += p.Submitted
+		refused += p.Refused
+		delivered += p.Delivered
+		undelivered += p.Undelivered
+		dups += p.Duplicates
+		if p.Undelivered > 0 || p.Duplicates > 0 {
+			bad = append(bad, fmt.Sprintf("%s->%s: %d of %d delivered, %d duplicated", p.From, p.To, p.Delivered, p.Submitted, p.Duplicates))
+		}
+	}
+	if declared == 0 {
+		return nil
+	}
+	c := Check{Name: "delivery"}
+	detail := fmt.Sprintf("%d submitted, %d delivered, %d undelivered, %d duplicated", submitted, delivered, undelivered, dups)
+	if refused > 0 {
+		detail += fmt.Sprintf(", %d refused by a stopped MTA", refused)
+	}
+	if len(bad) > 0 {
+		const show = 5
+		if len(bad) > show {
+			bad = append(bad[:show], fmt.Sprintf("%d more pairs", len(bad)-show))
+		}
+		detail += " (" + strings.Join(bad, "; ") + ")"
+	}
+	stall := sc.Expect.Delivered
+	switch {
+	case submitted == 0:
+		c.Verdict = Unknown
+		c.Detail = fmt.Sprintf("traffic declares %d messages but none was submitted (%d refused by a stopped MTA): nothing to judge", declared, refused)
+		return []Check{c}
+	case dups > 0:
+		c.Verdict = Failed
+		c.Detail = fmt.Sprintf("%d duplicate deliveries to the user: %s", dups, detail)
+	case stall != nil:
+		c.Verdict = Passed
+		if (stall.Min != nil && delivered < *stall.Min) || (stall.Max != nil && delivered > *stall.Max) {
+			c.Verdict = Failed
+		}
+		c.Detail = fmt.Sprintf("%d delivered (want %s, a declared stall): %s", delivered, bounds(stall.Min, stall.Max), detail)
+	case undelivered > 0:
+		c.Verdict = Failed
+		c.Detail = fmt.Sprintf("%d of %d messages undelivered at the end: %s", undelivered, submitted, detail)
+	default:
+		c.Verdict = Passed
+		c.Detail = fmt.Sprintf("%d of %d delivered exactly once: %s", delivered, submitted, detail)
+	}
+	return []Check{c}
+}
+
+// checkRecovery judges expect.recovery: the messages delivered within its
+// bound after the anchor and, with kcbs: baseline, every pool back to its
+// baseline. Nothing submitted, or an MTA never sampled, is unknown.
+func checkRecovery(sc *scenario.Scenario, res *Result, anchor time.Duration, s *Summary) []Check {
+	rec := sc.Expect.Recovery
+	if rec == nil {
+		return nil
+	}
 	count := map[string]int{}
 	var last float64
 	for _, d := range res.Deliveries {
 		count[d.ID]++
 		if count[d.ID] == 1 {
-			last = max(last, d.T)
+			if _, ok := res.submitted[d.ID]; ok {
+				last = max(last, d.T)
+			}
 		}
 	}
-	dups, missing := 0, 0
+	missing := 0
 	for id := range res.submitted {
-		switch n := count[id]; {
-		case n == 0:
+		if count[id] == 0 {
 			missing++
-		case n > 1:
-			dups += n - 1
-			s.MTAs[res.submitted[id].to].Duplicates += n - 1
 		}
 	}
 	total := len(res.submitted)
-	once := Check{Name: "exactly-once", Verdict: Passed, Detail: fmt.Sprintf("%d messages, none delivered twice", total)}
-	if dups > 0 {
-		once.Verdict, once.Detail = Failed, fmt.Sprintf("%d duplicate deliveries to the user", dups)
-	}
-	out := []Check{once}
-	rec := sc.Expect.Recovery
-	if rec == nil {
-		return out
+	c := Check{Name: "recovery", Verdict: Passed}
+	if total == 0 {
+		c.Verdict, c.Detail = Unknown, "nothing was submitted: no recovery to judge"
+		return []Check{c}
 	}
 	want := total
 	if !rec.All() {
@@ -155,8 +294,7 @@ func checkDelivery(sc *scenario.Scenario, res *Result, anchor time.Duration, s *
 	}
 	delivered := total - missing
 	deadline := anchor + rec.Within
-	c := Check{Name: "recovery", Verdict: Passed}
-	var problems []string
+	var problems, unjudged []string
 	if delivered < want {
 		problems = append(problems, fmt.Sprintf("%d of %d delivered", delivered, total))
 	} else if missing == 0 {
@@ -167,8 +305,11 @@ func checkDelivery(sc *scenario.Scenario, res *Result, anchor time.Duration, s *
 		}
 	}
 	if rec.KCBs == "baseline" {
+		sampled := poolSamples(res)
 		for _, name := range sortedMTAs(s) {
-			if m := s.MTAs[name]; m.LeakedAtEnd > 0 {
+			if sampled[name] == 0 {
+				unjudged = append(unjudged, fmt.Sprintf("%s: no pool samples", name))
+			} else if m := s.MTAs[name]; m.LeakedAtEnd > 0 {
 				problems = append(problems, fmt.Sprintf("%s: %d KCBs leaked", name, m.LeakedAtEnd))
 			}
 		}
@@ -176,16 +317,31 @@ func checkDelivery(sc *scenario.Scenario, res *Result, anchor time.Duration, s *
 			problems = append(problems, "pools not back to baseline at the end")
 		}
 	}
-	if len(problems) > 0 {
+	switch {
+	case len(problems) > 0:
 		c.Verdict = Failed
-		c.Detail = strings.Join(problems, "; ")
-	} else {
+		c.Detail = strings.Join(append(problems, unjudged...), "; ")
+	case len(unjudged) > 0:
+		c.Verdict = Unknown
+		c.Detail = fmt.Sprintf("%d of %d delivered; baseline not judged: %s", delivered, total, strings.Join(unjudged, "; "))
+	default:
 		c.Detail = fmt.Sprintf("%d of %d delivered", delivered, total)
 		if s.RecoveryS != nil {
 			c.Detail += fmt.Sprintf(", %.3fs after the anchor %.3fs (bound %s)", *s.RecoveryS, anchor.Seconds(), rec.Within)
 		}
 	}
-	return append(out, c)
+	return []Check{c}
+}
+
+// poolSamples counts, per MTA, the samples that saw its pool.
+func poolSamples(res *Result) map[string]int {
+	out := map[string]int{}
+	for _, smp := range res.Samples {
+		if len(smp.States) > 0 {
+			out[smp.MTA]++
+		}
+	}
+	return out
 }
 
 // endsAtBaseline reports whether the last sample of every MTA shows a
@@ -224,15 +380,23 @@ func checkEvents(sc *scenario.Scenario, res *Result) []Check {
 
 func checkLeaks(sc *scenario.Scenario, res *Result) []Check {
 	var out []Check
+	sampled := poolSamples(res)
 	for _, l := range sc.Expect.Leaked {
 		c := Check{Name: "leaked " + l.MTA, Verdict: Passed}
 		var details []string
 		for _, name := range mtaNames(sc, l.MTA) {
+			if sampled[name] == 0 {
+				if c.Verdict == Passed {
+					c.Verdict = Unknown
+				}
+				details = append(details, fmt.Sprintf("%s: no pool samples (want %s)", name, bounds(l.Min, l.Max)))
+				continue
+			}
 			n := res.Summary.MTAs[name].KCBsLeaked
 			if (l.Min != nil && n < *l.Min) || (l.Max != nil && n > *l.Max) {
 				c.Verdict = Failed
 			}
-			details = append(details, fmt.Sprintf("%s: at most %d KCBs leaked at once (want %s)", name, n, bounds(l.Min, l.Max)))
+			details = append(details, fmt.Sprintf("%s: at most %d KCBs leaked at once over %d samples (want %s)", name, n, sampled[name], bounds(l.Min, l.Max)))
 		}
 		c.Detail = strings.Join(details, "; ")
 		out = append(out, c)
@@ -240,14 +404,74 @@ func checkLeaks(sc *scenario.Scenario, res *Result) []Check {
 	return out
 }
 
+// checkFaults: every fault the schedule applies must have had at least one
+// of its toggles verified on the wire (by its probe twin), or the run cannot
+// say the fault happened: unknown. A scenario without faults gets no check.
+func checkFaults(res *Result) []Check {
+	if res.Schedule == nil || len(res.Schedule.Toggles) == 0 {
+		return nil
+	}
+	type tally struct {
+		link, typ         string
+		toggles, verified int
+		lastErr           string
+	}
+	byFault := map[int]*tally{}
+	var order []int
+	for _, t := range res.Schedule.Toggles {
+		if t.Action == faults.ActUpdateToxic {
+			continue // never probed: its toxic's effect was verified when added
+		}
+		f := byFault[t.Fault]
+		if f == nil {
+			f = &tally{link: t.Link, typ: t.Type}
+			byFault[t.Fault] = f
+			order = append(order, t.Fault)
+		}
+		f.toggles++
+	}
+	for _, e := range res.Ledger {
+		if f := byFault[e.Fault]; f != nil {
+			switch e.Phase {
+			case "verified":
+				f.verified++
+			case "unverified", "failed":
+				f.lastErr = e.Error
+			}
+		}
+	}
+	sort.Ints(order)
+	c := Check{Name: "faults", Verdict: Passed}
+	var toggles, verified int
+	var unseen []string
+	for _, i := range order {
+		f := byFault[i]
+		toggles += f.toggles
+		verified += f.verified
+		if f.verified == 0 {
+			msg := fmt.Sprintf("fault %d (%s %s): none of its %d toggles verified on the wire", i, f.typ, f.link, f.toggles)
+			if f.lastErr != "" {
+				msg += " (" + f.lastErr + ")"
+			}
+			unseen = append(unseen, msg)
+		}
+	}
+	c.Detail = fmt.Sprintf("%d of %d toggles of %d faults verified on the wire", verified, toggles, len(order))
+	if len(unseen) > 0 {
+		c.Verdict = Unknown
+		c.Detail = strings.Join(unseen, "; ") + "; " + c.Detail
+	}
+	return []Check{c}
+}
+
 // checkValidity: traffic that starts before the first fault must have
-// delivered something before it, or the run cannot be judged.
-func checkValidity(sc *scenario.Scenario, res *Result) Check {
-	c := Check{Name: "validity", Verdict: Passed, Detail: "no traffic before the first fault"}
+// delivered something before it, or the run cannot be judged. Without
+// faults, or without traffic before the first one, there is nothing to
+// judge and no check.
+func checkValidity(sc *scenario.Scenario, res *Result) []Check {
 	first, ok := res.Schedule.First()
 	if !ok {
-		c.Detail = "no faults"
-		return c
+		return nil
 	}
 	early := false
 	for _, t := range sc.Traffic {
@@ -256,8 +480,9 @@ func checkValidity(sc *scenario.Scenario, res *Result) Check {
 		}
 	}
 	if !early {
-		return c
+		return nil
 	}
+	c := Check{Name: "validity", Verdict: Passed}
 	n := 0
 	for _, d := range res.Deliveries {
 		if d.T < first.Seconds() {
@@ -267,10 +492,10 @@ func checkValidity(sc *scenario.Scenario, res *Result) Check {
 	if n == 0 {
 		c.Verdict = Unknown
 		c.Detail = fmt.Sprintf("nothing delivered before the first fault at %s: the topology never worked", first)
-		return c
+		return []Check{c}
 	}
 	c.Detail = fmt.Sprintf("%d delivered before the first fault at %s", n, first)
-	return c
+	return []Check{c}
 }
 
 func mtaNames(sc *scenario.Scenario, name string) []string {

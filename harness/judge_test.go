@@ -54,8 +54,8 @@ func fakeResult(n int) *Result {
 	}
 	res.Summary.MTAs["A"].Submitted = n
 	res.Samples = []Sample{
-		{T: 0.5, MTA: "A", Idle: 3, Running: true},
-		{T: 0.5, MTA: "B", Idle: 3, Running: true},
+		{T: 0.5, MTA: "A", Idle: 3, Running: true, States: []int{0, 0, 0, 0}},
+		{T: 0.5, MTA: "B", Idle: 3, Running: true, States: []int{0, 0, 0, 0}},
 	}
 	return res
 }
@@ -93,8 +93,17 @@ func TestJudgeAllGood(t *testing.T) {
 	if c := check(t, s, "recovery"); c.Verdict != Passed || !strings.Contains(c.Detail, "3 of 3 delivered") {
 		t.Errorf("recovery = %+v", c)
 	}
-	if c := check(t, s, "validity"); c.Verdict != Passed || c.Detail != "no faults" {
-		t.Errorf("validity = %+v", c)
+	if c := check(t, s, "delivery"); c.Verdict != Passed || !strings.Contains(c.Detail, "3 of 3 delivered exactly once") {
+		t.Errorf("delivery = %+v", c)
+	}
+	for _, c := range s.Checks {
+		if c.Name == "validity" || c.Name == "faults" {
+			t.Errorf("%s judged without faults: %+v", c.Name, c)
+		}
+	}
+	want := []PairSummary{{From: "A", To: "B", Declared: 3, Submitted: 3, Delivered: 3}}
+	if fmt.Sprint(s.Pairs) != fmt.Sprint(want) {
+		t.Errorf("pairs = %+v, want %+v", s.Pairs, want)
 	}
 	if s.RecoveryS == nil || *s.RecoveryS < 0.21 || *s.RecoveryS > 0.23 {
 		t.Errorf("recovery_s = %v, want the last delivery 0.22", s.RecoveryS)
@@ -110,9 +119,9 @@ func TestJudgeDuplicate(t *testing.T) {
 	deliverAll(res, 3, 0.2)
 	res.deliver("m1", 0.9)
 	s := judge(sc, res, 0, time.Second)
-	c := check(t, s, "exactly-once")
+	c := check(t, s, "delivery")
 	if c.Verdict != Failed || !strings.Contains(c.Detail, "1 duplicate") {
-		t.Errorf("exactly-once = %+v", c)
+		t.Errorf("delivery = %+v", c)
 	}
 	if s.MTAs["B"].Duplicates != 1 {
 		t.Errorf("B duplicates = %d", s.MTAs["B"].Duplicates)
@@ -124,15 +133,15 @@ func TestJudgeDuplicate(t *testing.T) {
 	if s.RecoveryS == nil || *s.RecoveryS > 0.5 {
 		t.Errorf("recovery_s = %v", s.RecoveryS)
 	}
-	// Without a recovery expectation exactly-once still judges.
+	// Without a recovery expectation duplicates are still judged.
 	sc = judgeScenario(t, "0s", "", "  events: [{mta: A, id: 1004, max: 0}]")
 	res = fakeResult(2)
 	deliverAll(res, 2, 0.1)
 	res.deliver("m0", 0.3)
 	res.deliver("m0", 0.4)
 	s = judge(sc, res, 0, time.Second)
-	if c := check(t, s, "exactly-once"); c.Verdict != Failed || !strings.Contains(c.Detail, "2 duplicate") {
-		t.Errorf("exactly-once without recovery = %+v", c)
+	if c := check(t, s, "delivery"); c.Verdict != Failed || !strings.Contains(c.Detail, "2 duplicate") {
+		t.Errorf("delivery without recovery = %+v", c)
 	}
 	for _, c := range s.Checks {
 		if c.Name == "recovery" {
@@ -286,7 +295,8 @@ func TestJudgeLeaked(t *testing.T) {
 	sc := judgeScenario(t, "0s", "", `  leaked:
     - {mta: B, min: 1}
     - {mta: "*", max: 1}`)
-	res := fakeResult(0)
+	res := fakeResult(3)
+	deliverAll(res, 3, 0.2)
 	res.Summary.MTAs["B"].KCBsLeaked = 1
 	s := judge(sc, res, 0, time.Second)
 	if c := check(t, s, "leaked B"); c.Verdict != Passed {
@@ -346,13 +356,15 @@ func TestJudgeValidity(t *testing.T) {
 		t.Errorf("validity = %+v", c)
 	}
 
-	// Traffic only after the first fault: nothing to judge, passed.
+	// Traffic only after the first fault: nothing to judge, no check.
 	sc = judgeScenario(t, "2s", refuseYAML, "  events: [{mta: '*', id: 1198, max: 0}]")
 	res = fakeResult(3)
 	res.Schedule = refuseAt(500 * time.Millisecond)
 	s = judge(sc, res, 1500*time.Millisecond, 3*time.Second)
-	if c := check(t, s, "validity"); c.Verdict != Passed {
-		t.Errorf("late traffic validity = %+v", c)
+	for _, c := range s.Checks {
+		if c.Name == "validity" {
+			t.Errorf("late traffic judged for validity: %+v", c)
+		}
 	}
 }
 
@@ -405,5 +417,157 @@ func TestJudgeLeakedBeforeAnchor(t *testing.T) {
 	s := judge(sc, res, 2*time.Second, 3*time.Second)
 	if s.LeakedBeforeAnchor != 2 {
 		t.Errorf("leaked_before_anchor = %d, want 2", s.LeakedBeforeAnchor)
+	}
+}
+
+// The runs that issue 11 found passing without evidence, rebuilt from
+// their counts: each must fail or be unknown, with the counts in the detail.
+
+func TestJudgeLossWithoutRecoveryExpectation(t *testing.T) {
+	// A link refused for the whole run: 20 submitted, 0 delivered, no
+	// expect.recovery.
+	sc := judgeScenario(t, "0s", "", "  events: [{mta: A, id: 1004, min: 1}]")
+	res := fakeResult(20)
+	res.Summary.MTAs["A"].Events["1004"] = 5
+	s := judge(sc, res, 0, time.Second)
+	c := check(t, s, "delivery")
+	if c.Verdict != Failed || !strings.Contains(c.Detail, "20 of 20 messages undelivered") || !strings.Contains(c.Detail, "A->B: 0 of 20 delivered") {
+		t.Errorf("delivery = %+v", c)
+	}
+	if s.Verdict != Failed {
+		t.Errorf("verdict %s, want failed", s.Verdict)
+	}
+
+	// cut_at under sp0 without a restart: 30 submitted, 10 delivered.
+	res = fakeResult(30)
+	deliverAll(res, 10, 0.1)
+	s = judge(sc, res, 0, time.Second)
+	c = check(t, s, "delivery")
+	if c.Verdict != Failed || !strings.Contains(c.Detail, "20 of 30 messages undelivered") || !strings.Contains(c.Detail, "10 delivered") {
+		t.Errorf("delivery = %+v", c)
+	}
+	want := PairSummary{From: "A", To: "B", Declared: 3, Submitted: 30, Delivered: 10, Undelivered: 20}
+	if len(s.Pairs) != 1 || s.Pairs[0] != want {
+		t.Errorf("pairs = %+v, want %+v", s.Pairs, want)
+	}
+}
+
+func TestJudgeDeclaredStall(t *testing.T) {
+	res := func() *Result {
+		r := fakeResult(3)
+		deliverAll(r, 1, 0.1)
+		return r
+	}
+	for _, tc := range []struct {
+		expect  string
+		verdict string
+	}{
+		{"  delivered: {max: 2}", Passed},
+		{"  delivered: {min: 1, max: 1}", Passed},
+		{"  delivered: {count: 1}", Passed},
+		{"  delivered: {min: 2}", Failed},
+		{"  delivered: {max: 0}", Failed},
+	} {
+		sc := judgeScenario(t, "0s", "", tc.expect)
+		c := check(t, judge(sc, res(), 0, time.Second), "delivery")
+		if c.Verdict != tc.verdict || !strings.Contains(c.Detail, "1 delivered (want") || !strings.Contains(c.Detail, "2 undelivered") {
+			t.Errorf("%s: delivery = %+v, want %s", tc.expect, c, tc.verdict)
+		}
+	}
+	// A declared stall does not excuse a duplicate.
+	sc := judgeScenario(t, "0s", "", "  delivered: {max: 2}")
+	r := res()
+	r.deliver("m0", 0.5)
+	if c := check(t, judge(sc, r, 0, time.Second), "delivery"); c.Verdict != Failed || !strings.Contains(c.Detail, "1 duplicate") {
+		t.Errorf("stall with a duplicate = %+v", c)
+	}
+}
+
+func TestJudgeNothingSubmitted(t *testing.T) {
+	// An MTA stopped at 0s with 20 messages declared: every one refused,
+	// nothing submitted.
+	sc := judgeScenario(t, "0s", "", recoveryAll)
+	res := fakeResult(0)
+	res.refused = map[string]submission{}
+	for i := range 20 {
+		res.refused[fmt.Sprintf("m%d", i)] = submission{from: "A", to: "B"}
+	}
+	s := judge(sc, res, 0, time.Second)
+	d := check(t, s, "delivery")
+	if d.Verdict != Unknown || !strings.Contains(d.Detail, "none was submitted") || !strings.Contains(d.Detail, "20 refused") {
+		t.Errorf("delivery = %+v", d)
+	}
+	if c := check(t, s, "recovery"); c.Verdict != Unknown || !strings.Contains(c.Detail, "nothing was submitted") {
+		t.Errorf("recovery = %+v", c)
+	}
+	if s.Verdict != Unknown {
+		t.Errorf("verdict %s, want unknown", s.Verdict)
+	}
+	if len(s.Pairs) != 1 || s.Pairs[0].Refused != 20 || s.Pairs[0].Submitted != 0 {
+		t.Errorf("pairs = %+v", s.Pairs)
+	}
+}
+
+func TestJudgeNoPoolSamples(t *testing.T) {
+	sc := judgeScenario(t, "0s", "", recoveryAll+"\n  leaked: [{mta: B, max: 0}, {mta: '*', max: 0}]")
+	res := fakeResult(3)
+	deliverAll(res, 3, 0.2)
+	res.Samples = res.Samples[:1] // only A was ever sampled
+	s := judge(sc, res, 0, time.Second)
+	if c := check(t, s, "leaked B"); c.Verdict != Unknown || !strings.Contains(c.Detail, "B: no pool samples") {
+		t.Errorf("leaked B = %+v", c)
+	}
+	if c := check(t, s, "leaked *"); c.Verdict != Unknown || !strings.Contains(c.Detail, "A: at most 0 KCBs leaked at once over 1 samples") {
+		t.Errorf("leaked * = %+v", c)
+	}
+	if c := check(t, s, "recovery"); c.Verdict != Unknown || !strings.Contains(c.Detail, "B: no pool samples") {
+		t.Errorf("recovery = %+v", c)
+	}
+	if s.Verdict != Unknown {
+		t.Errorf("verdict %s, want unknown", s.Verdict)
+	}
+	// A broken bound at a sampled MTA still fails the check.
+	res.Summary.MTAs["A"].KCBsLeaked = 2
+	if c := check(t, judge(sc, res, 0, time.Second), "leaked *"); c.Verdict != Failed {
+		t.Errorf("leaked * with A over its bound = %+v", c)
+	}
+}
+
+func TestJudgeFaultsVerified(t *testing.T) {
+	sc := judgeScenario(t, "0s", refuseYAML, "  events: [{mta: '*', id: 1198, max: 0}]")
+	res := fakeResult(3)
+	res.Schedule = refuseAt(500 * time.Millisecond)
+	res.deliver("m0", 0.1)
+	res.deliver("m1", 1.6)
+	res.deliver("m2", 1.7)
+	res.Ledger = []LedgerEntry{{Phase: "unverified", Fault: 0, Link: "A->B", Error: "dial succeeded"}}
+	s := judge(sc, res, 1500*time.Millisecond, 2*time.Second)
+	c := check(t, s, "faults")
+	if c.Verdict != Unknown || !strings.Contains(c.Detail, "fault 0 (refuse A->B): none of its 2 toggles verified") || !strings.Contains(c.Detail, "dial succeeded") {
+		t.Errorf("faults = %+v", c)
+	}
+	if s.Verdict != Unknown {
+		t.Errorf("verdict %s, want unknown", s.Verdict)
+	}
+	res.Ledger = append(res.Ledger, LedgerEntry{Phase: "verified", Fault: 0, Link: "A->B"})
+	s = judge(sc, res, 1500*time.Millisecond, 2*time.Second)
+	if c := check(t, s, "faults"); c.Verdict != Passed || c.Detail != "1 of 2 toggles of 1 faults verified on the wire" {
+		t.Errorf("faults = %+v", c)
+	}
+	if s.Verdict != Passed {
+		t.Errorf("verdict %s: %+v", s.Verdict, s.Checks)
+	}
+}
+
+func TestJudgeNothingDeclared(t *testing.T) {
+	sc, err := scenario.LoadBytes("empty.yaml", []byte("version: 1\nname: empty\nmtas: [{name: A}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Result{Summary: Summary{MTAs: map[string]*MTASummary{"A": {Events: map[string]int{}}}},
+		Schedule: &faults.Schedule{}, submitted: map[string]submission{}}
+	s := judge(sc, res, 0, time.Second)
+	if s.Verdict != Unknown || len(s.Checks) != 1 || s.Checks[0].Name != "evidence" {
+		t.Errorf("verdict %s, checks %+v; want one unknown evidence check", s.Verdict, s.Checks)
 	}
 }

@@ -72,6 +72,8 @@ type Result struct {
 	Dir string
 
 	submitted map[string]submission
+	// refused are the messages offered while their sender was stopped.
+	refused map[string]submission
 }
 
 // DeliveryRecord is one message delivered to an MTA's user.
@@ -141,6 +143,7 @@ type run struct {
 	events    []eventlog.Record
 	ledger    []LedgerEntry
 	submitted map[string]submission
+	refused   map[string]submission
 	samples   []Sample
 	maxLeaked map[string]int
 	stepsDone bool
@@ -167,7 +170,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, err
 		sc = &cp
 	}
 	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]node{},
-		proxies: map[string]string{}, probes: map[string]string{}, probeAddrs: map[string]string{}, submitted: map[string]submission{}, maxLeaked: map[string]int{}}
+		proxies: map[string]string{}, probes: map[string]string{}, probeAddrs: map[string]string{}, submitted: map[string]submission{}, refused: map[string]submission{}, maxLeaked: map[string]int{}}
 	r.sched = opts.Schedule
 	if r.sched == nil {
 		sched, err := faults.Expand(sc.Name, sc.Seed, specs(sc))
@@ -387,7 +390,7 @@ func (r *run) collect(elapsed time.Duration) *Result {
 	}
 	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
-	res.submitted = r.submitted
+	res.submitted, res.refused = r.submitted, r.refused
 	res.Summary = Summary{Scenario: r.sc.Name, Seed: r.sc.Seed, Started: r.t0, DurationS: elapsed.Seconds(), MTAs: totals(r.sc, res)}
 	return res
 }
@@ -405,7 +408,12 @@ func (r *run) submit(ctx context.Context, t scenario.Traffic, ti, i int) error {
 	id := fmt.Sprintf("%s-%s-%d-%06d", t.From, t.To, ti, i)
 	m := r.mtas[t.From]
 	if !m.Running() {
-		return nil // a stopped MTA accepts nothing; the message is never submitted
+		// A stopped MTA accepts nothing: the message is recorded as
+		// refused, so the run accounts for it.
+		r.mu.Lock()
+		r.refused[id] = submission{from: t.From, to: t.To, at: r.offset()}
+		r.mu.Unlock()
+		return nil
 	}
 	if err := m.Submit(ctx, store.Message{ID: id, To: t.To, Priority: uint8(t.Priority), Payload: payload(t.Size, i)}); err != nil {
 		return err

@@ -372,3 +372,87 @@ func readJSONL[T any](t *testing.T, path string) []T {
 	}
 	return out
 }
+
+// TestRunVerdictsNeedEvidence runs, for real, the scenarios that once
+// passed without evidence: a link refused for the whole run (nothing
+// delivered, no recovery expected), an MTA stopped before its traffic
+// (nothing submitted), and cut_at on CR under sp0 with no restart (the
+// second batch stalls). Each must fail or be unknown, with its counts.
+func TestRunVerdictsNeedEvidence(t *testing.T) {
+	noTOXIPROXY(t)
+	head := `version: 1
+name: evidence
+seed: 11
+defaults: {mode: %s, kcbs: 4, timers: {open: 300ms, open_interval: 100ms, transfer: 500ms, reassembly: 300ms, lifetime: 300ms, disconnect: 200ms}}
+mtas: [{name: A}, {name: B}]
+links: [{from: A, to: B}]
+`
+	cases := []struct {
+		name, mode, body string
+		verdict          string
+		check            func(t *testing.T, s Summary)
+	}{
+		{"refused whole run", "sp2", `traffic: [{from: A, to: B, messages: 20, size: 512B, rate: 100/s, start: 0s}]
+faults: [{at: 0s, link: A->B, type: refuse}]
+expect: {events: [{mta: A, id: 1004, min: 1}]}
+duration: 1500ms
+`, Failed, func(t *testing.T, s Summary) {
+			if c := check(t, s, "delivery"); c.Verdict != Failed || !strings.Contains(c.Detail, "20 of 20 messages undelivered") {
+				t.Errorf("delivery = %+v", c)
+			}
+			if c := check(t, s, "faults"); c.Verdict != Passed {
+				t.Errorf("faults = %+v (the refusal should be verified on the probe twin)", c)
+			}
+		}},
+		{"stopped before its traffic", "sp2", `traffic: [{from: A, to: B, messages: 20, size: 512B, rate: 100/s, start: 0s}]
+actions: [{at: 0s, stop: A}]
+expect: {recovery: {within: 1s, delivered: all, kcbs: baseline}}
+duration: 3s
+`, Unknown, func(t *testing.T, s Summary) {
+			if c := check(t, s, "delivery"); c.Verdict != Unknown || !strings.Contains(c.Detail, "20 refused by a stopped MTA") {
+				t.Errorf("delivery = %+v", c)
+			}
+			if c := check(t, s, "recovery"); c.Verdict != Unknown {
+				t.Errorf("recovery = %+v", c)
+			}
+			if s.MTAs["A"].Refused != 20 || s.MTAs["A"].Submitted != 0 {
+				t.Errorf("A: %+v, want 20 refused, 0 submitted", s.MTAs["A"])
+			}
+		}},
+		{"cut_at CR under sp0 without restart", "sp0", `traffic:
+  - {from: A, to: B, messages: 10, size: 512B, rate: 100/s, start: 0s}
+  - {from: A, to: B, messages: 20, size: 512B, rate: 100/s, start: 1s}
+faults: [{at: 800ms, until: 1450ms, link: A->B, type: cut_at, unit: CR, index: 1, stream: up}]
+expect: {events: [{mta: A, id: 1004, min: 1}]}
+duration: 3s
+`, Failed, func(t *testing.T, s Summary) {
+			p := s.Pairs[0]
+			if p.Submitted != 30 || p.Undelivered == 0 || p.Delivered+p.Undelivered != 30 {
+				t.Errorf("pair %+v: want 30 submitted, some undelivered", p)
+			}
+			if c := check(t, s, "delivery"); c.Verdict != Failed || !strings.Contains(c.Detail, fmt.Sprintf("%d of 30 messages undelivered", p.Undelivered)) {
+				t.Errorf("delivery = %+v", c)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc, err := scenario.LoadBytes("evidence.yaml", []byte(fmt.Sprintf(head, tc.mode)+tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(runCtx(t), sc, Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			s := res.Summary
+			if s.Verdict != tc.verdict {
+				t.Errorf("verdict %s, want %s: %+v", s.Verdict, tc.verdict, s.Checks)
+			}
+			if len(s.Pairs) != 1 {
+				t.Fatalf("pairs = %+v, want A->B", s.Pairs)
+			}
+			tc.check(t, s)
+		})
+	}
+}

@@ -96,8 +96,17 @@ func (t *timeline) verdict(s Summary) {
 			ev = append(ev, fmt.Sprintf("%s×%d", id, c))
 		}
 		sort.Strings(ev)
-		fmt.Fprintf(t.w, "mta %s (%s): submitted %d, delivered %d, duplicates %d, most leaked at once %d, events %s\n",
-			n, m.Mode, m.Submitted, m.Delivered, m.Duplicates, m.KCBsLeaked, strings.Join(ev, " "))
+		fmt.Fprintf(t.w, "mta %s (%s): submitted %d, refused %d, delivered %d, duplicates %d, most leaked at once %d, events %s\n",
+			n, m.Mode, m.Submitted, m.Refused, m.Delivered, m.Duplicates, m.KCBsLeaked, strings.Join(ev, " "))
+	}
+	const showPairs = 20
+	for i, p := range s.Pairs {
+		if i == showPairs {
+			fmt.Fprintf(t.w, "pairs: %d more in summary.json\n", len(s.Pairs)-showPairs)
+			break
+		}
+		fmt.Fprintf(t.w, "pair %s->%s: declared %d, submitted %d, refused %d, delivered %d, undelivered %d, duplicates %d\n",
+			p.From, p.To, p.Declared, p.Submitted, p.Refused, p.Delivered, p.Undelivered, p.Duplicates)
 	}
 	for _, c := range s.Checks {
 		fmt.Fprintf(t.w, "check %-7s %s: %s\n", c.Verdict, c.Name, c.Detail)

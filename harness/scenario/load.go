@@ -44,16 +44,17 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 
 // Key sets of the mappings in a scenario file.
 var (
-	topKeys      = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
-	defaultsKeys = []string{"mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
-	mtaKeys      = []string{"name", "mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
-	linkKeys     = []string{"from", "to"}
-	trafficKeys  = []string{"from", "to", "messages", "size", "rate", "start", "priority"}
-	actionKeys   = []string{"at", "restart", "stop", "start"}
-	expectKeys   = []string{"events", "leaked", "recovery"}
-	eventKeys    = []string{"mta", "id", "min", "max", "count"}
-	leakKeys     = []string{"mta", "min", "max", "count"}
-	recoveryKeys = []string{"within", "delivered", "kcbs"}
+	topKeys       = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
+	defaultsKeys  = []string{"mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	mtaKeys       = []string{"name", "mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	linkKeys      = []string{"from", "to"}
+	trafficKeys   = []string{"from", "to", "messages", "size", "rate", "start", "priority"}
+	actionKeys    = []string{"at", "restart", "stop", "start"}
+	expectKeys    = []string{"events", "leaked", "recovery", "delivered"}
+	deliveredKeys = []string{"min", "max", "count"}
+	eventKeys     = []string{"mta", "id", "min", "max", "count"}
+	leakKeys      = []string{"mta", "min", "max", "count"}
+	recoveryKeys  = []string{"within", "delivered", "kcbs"}
 )
 
 var (
@@ -452,7 +453,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		s.Actions = d.actions(e.val)
 	}
 	if e, ok := top.get("expect"); ok {
-		s.Expect = d.expect(e.val)
+		s.Expect = d.expect(e.val, s.Traffic)
 	}
 	return s
 }
@@ -1012,7 +1013,7 @@ func (d *decoder) actions(n *yaml.Node) []Action {
 	return out
 }
 
-func (d *decoder) expect(n *yaml.Node) Expect {
+func (d *decoder) expect(n *yaml.Node, traffic []Traffic) Expect {
 	var x Expect
 	m, ok := d.mapping(n, "expect", expectKeys)
 	if !ok {
@@ -1067,7 +1068,41 @@ func (d *decoder) expect(n *yaml.Node) Expect {
 	if e, ok := m.get("recovery"); ok {
 		x.Recovery = d.recovery(e)
 	}
+	if e, ok := m.get("delivered"); ok {
+		x.Delivered = d.delivered(e, traffic)
+	}
 	return x
+}
+
+// delivered reads expect.delivered: bounds on the messages delivered over
+// the whole run, which declare a stall. A lower bound above the messages
+// the traffic declares could never be met.
+func (d *decoder) delivered(e entry, traffic []Traffic) *DeliveredExpect {
+	const path = "expect.delivered"
+	m, ok := d.mapping(e.val, path, deliveredKeys)
+	if !ok {
+		return nil
+	}
+	if m.node.Kind != yaml.MappingNode {
+		m.node = e.key
+	}
+	lo, hi := d.bounds(m, path)
+	if lo == nil && hi == nil {
+		return nil
+	}
+	declared := 0
+	for _, t := range traffic {
+		declared += t.Messages
+	}
+	if lo != nil && *lo > declared {
+		k := "min"
+		if m.has("count") {
+			k = "count"
+		}
+		ke, _ := m.get(k)
+		d.add(ke.val, join(path, k), "%d is more than the %d messages the traffic declares", *lo, declared)
+	}
+	return &DeliveredExpect{Min: lo, Max: hi, Line: e.key.Line}
 }
 
 // bounds reads min, max and count of an expectation.

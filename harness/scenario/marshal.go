@@ -142,7 +142,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 	}
 
 	x := s.Expect
-	if len(x.Events) > 0 || len(x.Leaked) > 0 || x.Recovery != nil {
+	if len(x.Events) > 0 || len(x.Leaked) > 0 || x.Recovery != nil || x.Delivered != nil {
 		xn := mapNode(0)
 		if len(x.Events) > 0 {
 			en := seqNode(0)
@@ -177,6 +177,11 @@ func Marshal(s *Scenario) ([]byte, error) {
 				put(n, "kcbs", strNode(r.KCBs))
 			}
 			put(xn, "recovery", n)
+		}
+		if dx := x.Delivered; dx != nil {
+			n := mapNode(yaml.FlowStyle)
+			putBounds(n, dx.Min, dx.Max)
+			put(xn, "delivered", n)
 		}
 		put(root, "expect", xn)
 	}

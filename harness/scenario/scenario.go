@@ -300,6 +300,18 @@ type Expect struct {
 	Events   []EventExpect
 	Leaked   []LeakExpect
 	Recovery *Recovery
+	// Delivered, when set, declares a stall: the number of messages
+	// delivered over the whole run must lie in its bounds, instead of
+	// every submitted message being delivered (DESIGN.md section 6).
+	Delivered *DeliveredExpect
+}
+
+// DeliveredExpect bounds the messages delivered over the whole run
+// (expect.delivered).
+type DeliveredExpect struct {
+	// Min and Max are nil when unbounded; `count: N` sets both to N.
+	Min, Max *int
+	Line     int
 }
 
 // EventIDs are the event ids an expectation may name.

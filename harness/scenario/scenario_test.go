@@ -256,6 +256,7 @@ expect:
   leaked:
     - {mta: "*", max: 0}
   recovery: {within: 1.5s, delivered: 5}
+  delivered: {min: 1, max: 4}
 duration: 1m
 `
 	files["overrides"] = strings.Replace(files["overrides"], "  - name: A\n", "  - name: A\n    mode: sp0\n    org: ACME\n    site: EAST\n    timers: {lifetime: 5s}\n    leak_probability: 1\n    extended_events: false\n", 1)
@@ -431,6 +432,15 @@ func TestBroken(t *testing.T) {
 			`q.yaml:10:13: expect.recovery: missing required key "within"`,
 			`q.yaml:10:25: expect.recovery.delivered: invalid delivered "most" (want all or a count)`,
 			`q.yaml:10:37: expect.recovery.kcbs: invalid kcbs "zero" (want baseline)`}},
+		{"expect delivered", base + "traffic: [{from: A, to: B, messages: 5}]\nexpect:\n  delivered: {min: 6, maxi: 1}\n", []string{
+			`q.yaml:10:23: expect.delivered: unknown key "maxi" (did you mean "max"?)`,
+			`q.yaml:10:20: expect.delivered.min: 6 is more than the 5 messages the traffic declares`}},
+		{"expect delivered bounds", base + "expect:\n  delivered: {count: 1, max: 2}\n", []string{
+			`expect.delivered.count: count can't be combined with min or max`}},
+		{"expect delivered not a mapping", base + "expect:\n  delivered: 3\n", []string{
+			`q.yaml:9:14: expect.delivered: want a mapping`}},
+		{"expect delivered empty", base + "expect:\n  delivered: {}\n", []string{
+			`expect.delivered: missing bound: one of min, max or count`}},
 		{"expect unknown", base + "expect:\n  event: []\n", []string{`q.yaml:9:3: expect: unknown key "event" (did you mean "events"?)`}},
 		{"null value", base + "description:\nseed:\n", []string{`q.yaml:9:6: seed: missing value`}},
 		{"merge key", base + "defaults:\n  <<: {mode: sp0}\n", []string{`q.yaml:9:3: defaults: merge keys (<<) are not supported`}},

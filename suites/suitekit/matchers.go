@@ -245,7 +245,7 @@ func HaveDeliveredExactlyOnce() types.GomegaMatcher {
 			fmt.Fprintf(&b, "  %s: submitted %d, received %d (duplicates %d)\n", name, t.submitted, t.delivered, t.dups)
 		}
 		for _, c := range res.Summary.Checks {
-			if c.Name == "exactly-once" || c.Name == "recovery" {
+			if c.Name == "delivery" || c.Name == "recovery" {
 				fmt.Fprintf(&b, "  check %s %s: %s\n", c.Name, c.Verdict, c.Detail)
 			}
 		}
