@@ -120,6 +120,7 @@ const reportHTML = `<!DOCTYPE html>
   h1 { font-size: 24px; margin: 0 0 4px; }
   h2 { font-size: 18px; margin: 26px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
   h3 { font-size: 14px; margin: 14px 0 2px; color: #3c4043; }
+  figcaption { margin: 14px 0 2px; }
   .desc { color: var(--mute); margin: 0 0 12px; max-width: 1000px; }
   .facts { display: flex; flex-wrap: wrap; gap: 8px 26px; margin: 10px 0 4px; }
   .facts div { min-width: 120px; }
@@ -130,11 +131,14 @@ const reportHTML = `<!DOCTYPE html>
   table { border-collapse: collapse; margin: 6px 0; }
   th, td { border: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
   th { background: #f1f3f4; font-weight: 600; }
+  tbody th { background: none; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   td.c-passed { background: #e6f4ea; color: var(--pass); font-weight: 700; }
   td.c-failed { background: #fce8e6; color: var(--fail); font-weight: 700; }
   td.c-unknown { background: #fef7e0; color: var(--unk); font-weight: 700; }
   figure.chart { margin: 0 0 6px; }
+  figcaption h3 { display: inline; }
+  figcaption .summary { display: inline; margin: 0 0 0 6px; color: var(--mute); font-size: 13px; }
   figure.chart svg { display: block; width: 100%; height: auto; }
   svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif !important; }
   .note { color: var(--mute); font-size: 12px; }
@@ -157,25 +161,29 @@ const reportHTML = `<!DOCTYPE html>
 </div>
 </header>
 
-<h2>Checks</h2>
-<table class="checks">
-<tr><th>check</th><th>verdict</th><th>detail</th></tr>
-{{range .Checks}}<tr><td>{{.Name}}</td><td class="c-{{.Verdict}}">{{.Verdict}}</td><td>{{.Detail}}</td></tr>
-{{end}}</table>
+<h2 id="checks">Checks</h2>
+<table class="checks" aria-labelledby="checks">
+<thead><tr><th scope="col">check</th><th scope="col">verdict</th><th scope="col">detail</th></tr></thead>
+<tbody>
+{{range .Checks}}<tr><th scope="row">{{.Name}}</th><td class="c-{{.Verdict}}">{{.Verdict}}</td><td>{{.Detail}}</td></tr>
+{{end}}</tbody>
+</table>
 
 <h2>Timeline</h2>
 <p class="note">Every chart shares the time axis: seconds since the run start. Shaded orange: some fault is acting on a link; dashed vertical lines: MTA actions.</p>
-{{range .Charts}}<figure class="chart chart-{{.Kind}}">
-<h3>{{.Title}}</h3>
+{{range .Charts}}<figure class="chart chart-{{.Kind}}" id="{{.ID}}" data-kind="{{.Kind}}" data-subject="{{.Subject}}">
+<figcaption id="{{.ID}}-cap"><h3>{{.Title}}</h3> <p class="summary">{{.Summary}}</p></figcaption>
 {{.SVG}}
 </figure>
 {{end}}
 
-<h2>Event counts per MTA</h2>
-<table class="events">
-<tr><th>MTA</th><th>mode</th><th>submitted</th><th>delivered</th><th>duplicates</th><th>most KCBs leaked</th><th>leaked at end</th>{{range .EventIDs}}<th>{{.}}</th>{{end}}</tr>
-{{range .MTAs}}<tr><td>{{.Name}}</td><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
-{{end}}</table>
+<h2 id="event-counts">Event counts per MTA</h2>
+<table class="events" aria-labelledby="event-counts">
+<thead><tr><th scope="col">MTA</th><th scope="col">mode</th><th scope="col">submitted</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
 
 <h2>Scenario as run</h2>
 <pre class="scenario">{{.Scenario}}</pre>

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -67,20 +68,34 @@ var eventStyles = []eventStyle{
 	{eventlog.IDConnRefused, "connection refused", rgb(0xd6, 0x27, 0x28), diamondGlyph{}},
 }
 
+// otherEventStyles mark the ids outside eventStyles, in order of id: each
+// its own shape as well as its own colour, so that they stay apart in
+// greyscale (hollow shapes, apart from the filled ones above).
+var otherEventStyles = []eventStyle{
+	{color: rgb(0x8c, 0x56, 0x4b), shape: draw.RingGlyph{}},
+	{color: rgb(0xe3, 0x77, 0xc2), shape: draw.CrossGlyph{}},
+	{color: rgb(0x7f, 0x7f, 0x7f), shape: draw.SquareGlyph{}},
+	{color: rgb(0xbc, 0xbd, 0x22), shape: draw.TriangleGlyph{}},
+	{color: rgb(0x17, 0xbe, 0xcf), shape: draw.PlusGlyph{}},
+	{color: rgb(0x39, 0x3b, 0x79), shape: hollowDiamondGlyph{}},
+}
+
 // chart is one rendered chart of the report.
 type chart struct {
-	// Title is the heading shown above the chart; Kind is link, events,
-	// pool or queue.
-	Title, Kind string
-	SVG         template.HTML
+	// ID is the figure's element id (chart-N); Title is the heading shown
+	// above the chart; Summary is one line of what it shows (with the
+	// title, the chart's text alternative); Kind is link, events, pool
+	// or queue; Subject is the link or the MTA the chart is about.
+	ID, Title, Summary, Kind, Subject string
+	SVG                               template.HTML
 }
 
 // chartPlot is a chart before rendering.
 type chartPlot struct {
-	title, kind string
-	p           *plot.Plot
-	legend      plot.Legend
-	height      vg.Length
+	title, summary, kind, subject string
+	p                             *plot.Plot
+	legend                        plot.Legend
+	height                        vg.Length
 }
 
 // reportTimes maps a run's times onto the report's time axis.
@@ -437,7 +452,8 @@ func linkChart(link string, rows []*faultRow, colors map[string]color.NRGBA, mar
 		lg.Add(r.typ+" (acting)", swatch{fill: withAlpha(colors[r.typ], 0xd0)})
 	}
 	addMarkerLegend(&lg, marks)
-	return chartPlot{title: "Link " + link + ": fault timeline", kind: "link", p: p, legend: lg, height: vg.Length(80 + 40*n)}
+	return chartPlot{title: "Link " + link + ": fault timeline", summary: linkSummary(rows, marks), kind: "link", subject: link,
+		p: p, legend: lg, height: vg.Length(80 + 40*n)}
 }
 
 func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
@@ -456,8 +472,10 @@ func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt
 		}
 	}
 	sort.Ints(others)
-	for _, id := range others {
-		styles = append(styles, eventStyle{id: id, name: "other", color: rgb(0x7f, 0x7f, 0x7f), shape: draw.RingGlyph{}})
+	for i, id := range others {
+		st := otherEventStyles[i%len(otherEventStyles)]
+		st.id, st.name = id, "other"
+		styles = append(styles, st)
 	}
 	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
 	var ticks plot.ConstantTicks
@@ -488,7 +506,8 @@ func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt
 	if !rt.known && len(res.Events) > 0 {
 		title += " (no delivery to anchor the clock: placed from the first event)"
 	}
-	return chartPlot{title: title, kind: "events", p: p, legend: lg, height: vg.Length(70 + 26*max(len(styles), 5))}
+	return chartPlot{title: title, summary: eventsSummary(mta, res, rt), kind: "events", subject: mta,
+		p: p, legend: lg, height: vg.Length(70 + 26*max(len(styles), 5))}
 }
 
 func poolChart(m scenario.MTASpec, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
@@ -528,7 +547,8 @@ func poolChart(m scenario.MTASpec, res *Result, windows []interval, marks []mark
 	lg.Add("fault acting", swatch{fill: colFaultBg})
 	lg.Add("MTA stopped", swatch{fill: colStopped})
 	addMarkerLegend(&lg, marks)
-	return chartPlot{title: fmt.Sprintf("MTA %s: KCB pool (%d KCBs, listener included)", m.Name, m.KCBs), kind: "pool", p: p, legend: lg, height: 190}
+	return chartPlot{title: fmt.Sprintf("MTA %s: KCB pool (%d KCBs, listener included)", m.Name, m.KCBs),
+		summary: poolSummary(m.Name, res, rt), kind: "pool", subject: m.Name, p: p, legend: lg, height: 190}
 }
 
 func queueChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
@@ -555,7 +575,8 @@ func queueChart(mta string, res *Result, windows []interval, marks []marker, rt 
 	p.Add(&markerPlotter{marks: marks})
 	lg.Add("fault acting", swatch{fill: colFaultBg})
 	addMarkerLegend(&lg, marks)
-	return chartPlot{title: "MTA " + mta + ": queue depth", kind: "queue", p: p, legend: lg, height: 150}
+	return chartPlot{title: "MTA " + mta + ": queue depth", summary: queueSummary(xys), kind: "queue", subject: mta,
+		p: p, legend: lg, height: 150}
 }
 
 // mtaSeries returns one value of mta's samples over time.
@@ -603,7 +624,11 @@ func renderCharts(cps []chartPlot) ([]chart, error) {
 		if _, err := pr.c.WriteTo(&buf); err != nil {
 			return nil, fmt.Errorf("render %s: %w", cp.title, err)
 		}
-		out[i] = chart{Title: cp.title, Kind: cp.kind, SVG: template.HTML(inlineSVG(buf.Bytes()))}
+		id := fmt.Sprintf("chart-%d", i)
+		// The SVG is an image whose text alternative is the figure's
+		// caption: its title and one-line summary.
+		svg := strings.Replace(inlineSVG(buf.Bytes()), "<svg ", `<svg role="img" aria-labelledby="`+id+`-cap" `, 1)
+		out[i] = chart{ID: id, Title: cp.title, Summary: cp.summary, Kind: cp.kind, Subject: cp.subject, SVG: template.HTML(svg)}
 	}
 	return out, nil
 }
@@ -745,4 +770,20 @@ func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) 
 	p.Close()
 	c.SetColor(sty.Color)
 	c.Fill(p)
+}
+
+// hollowDiamondGlyph is the outline of a diamond.
+type hollowDiamondGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (hollowDiamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.25
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
+	p.Close()
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.8)})
+	c.Stroke(p)
 }
