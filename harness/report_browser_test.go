@@ -256,10 +256,18 @@ func (l *pageLog) add(list *[]string, s string) {
 	*list = append(*list, s)
 }
 
+// snapshot returns the requests (each URL once, in order) and the errors.
 func (l *pageLog) snapshot() (requests, errors []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]string(nil), l.requests...), append([]string(nil), l.errors...)
+	seen := map[string]bool{}
+	for _, r := range l.requests {
+		if !seen[r] {
+			seen[r] = true
+			requests = append(requests, r)
+		}
+	}
+	return requests, append([]string(nil), l.errors...)
 }
 
 // openReport opens report in a new tab of browser at width, recording the

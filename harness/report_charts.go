@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"math"
 	"regexp"
 	"slices"
 	"sort"
@@ -393,7 +394,8 @@ func (secondsTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	var out []plot.Tick
 	for i := int(lo / step); float64(i)*step <= hi+1e-9; i++ {
-		v := float64(i) * step
+		// Rounded: 3*0.2 is 0.6000000000000001.
+		v := math.Round(float64(i)*step*1e6) / 1e6
 		out = append(out, plot.Tick{Value: v, Label: fmt.Sprintf("%g", v)})
 		if mid := v + step/2; mid <= hi {
 			out = append(out, plot.Tick{Value: mid})

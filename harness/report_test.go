@@ -219,3 +219,23 @@ func TestReportRealRun(t *testing.T) {
 		t.Errorf("report lacks the events legend")
 	}
 }
+
+// TestSecondsTicksLabels checks that the time axis labels are short
+// numbers (no 0.6000000000000001) for runs of any length.
+func TestSecondsTicksLabels(t *testing.T) {
+	for _, hi := range []float64{0.7, 2.3, 2.9, 7.7, 11, 95, 1800} {
+		labels := 0
+		for _, tk := range (secondsTicks{}).Ticks(0, hi) {
+			if tk.Label == "" {
+				continue
+			}
+			labels++
+			if len(tk.Label) > 5 {
+				t.Errorf("span %g: label %q", hi, tk.Label)
+			}
+		}
+		if labels < 2 {
+			t.Errorf("span %g: %d labels", hi, labels)
+		}
+	}
+}
