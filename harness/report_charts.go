@@ -458,8 +458,10 @@ func linkChart(link string, rows []*faultRow, colors map[string]color.NRGBA, mar
 		p: p, legend: lg, height: vg.Length(80 + 40*n)}
 }
 
-func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
-	p := newPlot(rt)
+// mtaEventStyles returns the rows of mta's events chart, bottom to top:
+// eventStyles, then each other id mta logged with a style of its own from
+// otherEventStyles (in order of id); and mta's count per id.
+func mtaEventStyles(mta string, res *Result) ([]eventStyle, map[int]int) {
 	styles := slices.Clone(eventStyles)
 	counts := map[int]int{}
 	for _, e := range res.Events {
@@ -479,6 +481,12 @@ func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt
 		st.id, st.name = id, "other"
 		styles = append(styles, st)
 	}
+	return styles, counts
+}
+
+func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+	p := newPlot(rt)
+	styles, counts := mtaEventStyles(mta, res)
 	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
 	var ticks plot.ConstantTicks
 	lg := p.Legend

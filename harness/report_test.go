@@ -2,13 +2,20 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
+	"image/color"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
@@ -237,5 +244,40 @@ func TestSecondsTicksLabels(t *testing.T) {
 		if labels < 2 {
 			t.Errorf("span %g: %d labels", hi, labels)
 		}
+	}
+}
+
+// TestEventGlyphsDifferInShape draws every event id's marker in one colour:
+// the markers must still differ, so that the ids stay apart in greyscale
+// (and for a reader who cannot tell the colours apart).
+func TestEventGlyphsDifferInShape(t *testing.T) {
+	styles := append(slices.Clone(eventStyles), otherEventStyles...)
+	seen := map[string]int{}
+	for i, st := range styles {
+		c := vgsvg.New(20, 20)
+		dc := draw.NewCanvas(c, 20, 20)
+		st.shape.DrawGlyph(&dc, draw.GlyphStyle{Color: color.Black, Radius: 4}, vg.Point{X: 10, Y: 10})
+		var buf bytes.Buffer
+		if _, err := c.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if j, dup := seen[buf.String()]; dup {
+			t.Errorf("styles %d and %d (%T) draw the same marker", j, i, st.shape)
+		}
+		seen[buf.String()] = i
+	}
+	// An events chart gives the ids outside eventStyles the other styles,
+	// one each, in order of id.
+	_, res := handResult(t) // B logs 9215, outside eventStyles
+	for _, id := range []int{9156, 2035, 4284, 4287} {
+		res.Events = append(res.Events, eventlog.Record{Time: res.Events[0].Time, MTA: "B", Source: eventlog.Source, ID: id})
+	}
+	styles, _ = mtaEventStyles("B", res)
+	shapes := map[string]int{}
+	for _, st := range styles {
+		shapes[fmt.Sprintf("%T", st.shape)]++
+	}
+	if want := len(eventStyles) + 5; len(styles) != want || len(shapes) != want {
+		t.Errorf("events chart has %d rows and %d shapes, want %d of each: %v", len(styles), len(shapes), want, shapes)
 	}
 }
