@@ -40,8 +40,10 @@ import (
 // separator) checks those bundles instead of running the scenarios; this is
 // what ci/report-screenshot.sh does.
 //
-// Screenshots and a copy of each report go to
-// $MTASTORM_ARTIFACTS/report-browser (a new temporary folder when unset).
+// Screenshots (SCENARIO-WIDTH.png, and SCENARIO-1366-grey.png as a reader
+// without colour vision sees it) and a copy of each report go to
+// $MTASTORM_ARTIFACTS/report-browser; when that is unset, to a temporary
+// folder kept only when the test fails.
 
 const (
 	// EnvChromium names the Chromium to use.
@@ -127,7 +129,13 @@ func browserArtifacts(t *testing.T) string {
 		dir = filepath.Join(a, "report-browser")
 		err = os.MkdirAll(dir, 0o755)
 	} else {
+		// Kept only when the test fails, to look at.
 		dir, err = os.MkdirTemp("", "mtastorm-report-browser-")
+		t.Cleanup(func() {
+			if !t.Failed() {
+				_ = os.RemoveAll(dir)
+			}
+		})
 	}
 	if err != nil {
 		t.Fatal(err)
