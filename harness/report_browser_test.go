@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/accessibility"
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
@@ -68,12 +69,17 @@ var browserScenarios = []struct {
 	{"faults/storm.yaml", 2},
 }
 
+// TestReportInBrowser opens the report of each of browserScenarios' runs
+// (or of $MTASTORM_REPORT_BUNDLES) in headless Chromium at each of
+// browserWidths and checks it against the bundle's files.
 func TestReportInBrowser(t *testing.T) {
 	exe := chromiumPath(t)
 	out := browserArtifacts(t)
 	start := time.Now()
-	browser := startBrowser(t, exe)
-	t.Cleanup(func() { t.Logf("browser check: %s; screenshots in %s", time.Since(start).Round(time.Millisecond), out) })
+	browser, version := startBrowser(t, exe)
+	t.Cleanup(func() {
+		t.Logf("%s: browser check %s; screenshots in %s", version, time.Since(start).Round(time.Millisecond), out)
+	})
 	if env := os.Getenv(envReportBundles); env != "" {
 		for _, dir := range filepath.SplitList(env) {
 			t.Run(filepath.Base(dir), func(t *testing.T) { checkReportInBrowser(t, browser, dir, out) })
@@ -144,8 +150,8 @@ func browserArtifacts(t *testing.T) string {
 }
 
 // startBrowser starts headless Chromium with a fresh profile and stops it
-// when the test ends.
-func startBrowser(t *testing.T, exe string) context.Context {
+// when the test ends; it returns the browser's context and its version.
+func startBrowser(t *testing.T, exe string) (context.Context, string) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -166,7 +172,11 @@ func startBrowser(t *testing.T, exe string) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", exe, err)
 	}
-	return ctx
+	v, err := chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("%s: version: %v", exe, err)
+	}
+	return ctx, v.Product
 }
 
 // pageProbe is what the page reports about itself (reportProbeJS).
