@@ -169,6 +169,15 @@ const reportHTML = `<!DOCTYPE html>
 {{end}}</tbody>
 </table>
 
+{{if .Pairs}}<h2 id="messages">Messages per pair</h2>
+<p class="note">Every message the traffic declares: submitted (accepted by the sender), refused (offered while the sender was stopped), delivered at least once, never delivered, and extra deliveries of one message.</p>
+<table class="pairs" aria-labelledby="messages">
+<thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">declared</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">undelivered</th><th scope="col">duplicates</th></tr></thead>
+<tbody>
+{{range .Pairs}}<tr><th scope="row">{{.From}}</th><td>{{.To}}</td><td class="num">{{.Declared}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .Undelivered}} c-failed{{end}}">{{.Undelivered}}</td><td class="num{{if .Duplicates}} c-failed{{end}}">{{.Duplicates}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}
 <h2>Timeline</h2>
 <p class="note">Every chart shares the time axis: seconds since the run start. Shaded orange: some fault is acting on a link; dashed vertical lines: MTA actions.</p>
 {{range .Charts}}<figure class="chart chart-{{.Kind}}" id="{{.ID}}" data-kind="{{.Kind}}" data-subject="{{.Subject}}">
@@ -179,9 +188,9 @@ const reportHTML = `<!DOCTYPE html>
 
 <h2 id="event-counts">Event counts per MTA</h2>
 <table class="events" aria-labelledby="event-counts">
-<thead><tr><th scope="col">MTA</th><th scope="col">mode</th><th scope="col">submitted</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<thead><tr><th scope="col">MTA</th><th scope="col">mode</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 

@@ -176,6 +176,11 @@ func TestReportHandMade(t *testing.T) {
 	if res.Summary.Verdict != Failed || !strings.Contains(html, `class="verdict v-failed"`) {
 		t.Errorf("verdict %s not shown as failed", res.Summary.Verdict)
 	}
+	// Every pair's accounting is shown.
+	pair := `<tr><th scope="row">A</th><td>B</td><td class="num">3</td><td class="num">3</td><td class="num">0</td><td class="num">3</td><td class="num">0</td><td class="num">0</td></tr>`
+	if !strings.Contains(html, "Messages per pair") || !strings.Contains(html, pair) {
+		t.Errorf("report lacks the pair row %s", pair)
+	}
 }
 
 func TestLinkFaults(t *testing.T) {
