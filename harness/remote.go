@@ -1,13 +1,9 @@
 package harness
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,15 +23,12 @@ import (
 // EnvAdminToken names the environment variable whose value, when
 // Options.AdminToken is empty, is the bearer token sent to every remote
 // MTA's admin API (the variable mtastub itself reads).
-const EnvAdminToken = "MTASTUB_TOKEN"
+const EnvAdminToken = admin.EnvToken
 
 // Bounds of the admin API calls made for a remote MTA.
 const (
-	// remoteCallTimeout bounds one call (the admin server bounds its own
-	// work at 10s; a restart may take most of that).
-	remoteCallTimeout = 12 * time.Second
-	// remoteDialTimeout bounds connecting to an admin server.
-	remoteDialTimeout = 3 * time.Second
+	// remoteCallTimeout bounds one call, as the admin client does.
+	remoteCallTimeout = admin.DefaultCallTimeout
 	// remoteRetry is the pause before a broken stream is reopened.
 	remoteRetry = 100 * time.Millisecond
 )
@@ -76,16 +69,13 @@ type remoteConfig struct {
 // and deliveries are followed with ?follow=1 streams, reopened where they
 // broke off if a connection drops; Sync reads both in full at the end.
 type remoteNode struct {
-	name  string
-	base  string // admin URL without a trailing slash
-	token string
-	mode  kernel.Mode
-	dn    string
-	addr  string
-	log   *slog.Logger
-	sink  func(eventlog.Record)
-	tr    *http.Transport
-	hc    *http.Client
+	name string
+	c    *admin.Client
+	mode kernel.Mode
+	dn   string
+	addr string
+	log  *slog.Logger
+	sink func(eventlog.Record)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -106,21 +96,18 @@ type remoteNode struct {
 // events and deliveries.
 func dialRemote(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec, cfg remoteConfig) (node, error) {
 	where := fmt.Sprintf("%s:%d: mtas: %s: admin %s", sc.File, spec.Line, spec.Name, spec.Admin)
-	tr := &http.Transport{
-		Proxy:                 nil, // the lab's admin calls never go through an HTTP proxy
-		DialContext:           (&net.Dialer{Timeout: remoteDialTimeout}).DialContext,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       30 * time.Second,
-		ResponseHeaderTimeout: remoteCallTimeout,
+	c, err := admin.NewClient(spec.Admin, admin.ClientOptions{Token: cfg.token})
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("harness: %s: %w", where, err)}
 	}
-	n := &remoteNode{name: spec.Name, base: strings.TrimRight(spec.Admin, "/"), token: cfg.token, log: cfg.log,
-		sink: cfg.sink, tr: tr, hc: &http.Client{Transport: tr}}
+	n := &remoteNode{name: spec.Name, c: c, log: cfg.log, sink: cfg.sink}
 	fail := func(err error) (node, error) {
-		tr.CloseIdleConnections()
+		c.Close()
 		return nil, err
 	}
-	st, err := n.status(ctx)
+	st, err := c.Status(ctx)
 	if err != nil {
+		err = tokenHint(err)
 		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s unreachable or refusing: %w", spec.Name, spec.Admin, err)})
 	}
 	var bad []string
@@ -164,8 +151,8 @@ func dialRemote(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpe
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
 	n.wg.Add(2)
-	go n.follow(sctx, "/v1/events?follow=1", n.eventLine)
-	go n.follow(sctx, "/v1/deliveries?follow=1", n.deliveryLine)
+	go n.follow(sctx, "events", func(ctx context.Context) error { return n.c.FollowEvents(ctx, n.eventLine) })
+	go n.follow(sctx, "deliveries", func(ctx context.Context) error { return n.c.FollowDeliveries(ctx, n.deliveryLine) })
 	return n, nil
 }
 
@@ -187,118 +174,15 @@ func upstreamAddr(listen, adminURL string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// call makes one admin API call and decodes a JSON answer into out (when
-// not nil). A non-2xx answer is an error carrying the server's message.
-func (n *remoteNode) call(ctx context.Context, method, path string, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, remoteCallTimeout)
-	defer cancel()
-	resp, err := n.do(ctx, method, path, in)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return apiError(method, path, resp.StatusCode, data)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
-	}
-	return nil
-}
-
-// do sends one request with the token; the caller closes the body.
-func (n *remoteNode) do(ctx context.Context, method, path string, in any) (*http.Response, error) {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: encode: %w", method, path, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, n.base+path, body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if n.token != "" {
-		req.Header.Set("Authorization", "Bearer "+n.token)
-	}
-	resp, err := n.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	return resp, nil
-}
-
-func apiError(method, path string, code int, data []byte) error {
-	var e admin.Error
-	msg := strings.TrimSpace(string(data))
-	if json.Unmarshal(data, &e) == nil && e.Error != "" {
-		msg = e.Error
-	}
-	hint := ""
-	if code == http.StatusUnauthorized {
-		hint = fmt.Sprintf(" (set %s to the stub's token)", EnvAdminToken)
-	}
-	return fmt.Errorf("%s %s: %d %s: %s%s", method, path, code, http.StatusText(code), msg, hint)
-}
-
-func (n *remoteNode) status(ctx context.Context) (admin.Status, error) {
-	var st admin.Status
-	err := n.call(ctx, http.MethodGet, "/v1/status", nil, &st)
-	return st, err
-}
-
-// lines fetches a JSON-lines endpoint in full.
-func lines[T any](ctx context.Context, n *remoteNode, path string) ([]T, error) {
-	ctx, cancel := context.WithTimeout(ctx, remoteCallTimeout)
-	defer cancel()
-	resp, err := n.do(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return nil, apiError(http.MethodGet, path, resp.StatusCode, data)
-	}
-	var out []T
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return nil, fmt.Errorf("GET %s: line %d: %w", path, len(out)+1, err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	return out, nil
-}
-
 func (n *remoteNode) fetchEvents(ctx context.Context) ([]eventlog.Record, error) {
-	return lines[eventlog.Record](ctx, n, "/v1/events")
+	recs, err := n.c.Events(ctx)
+	return recs, tokenHint(err)
 }
 
 func (n *remoteNode) fetchDeliveries(ctx context.Context) ([]kernel.Delivery, error) {
-	ds, err := lines[admin.Delivery](ctx, n, "/v1/deliveries")
+	ds, err := n.c.Deliveries(ctx)
 	if err != nil {
-		return nil, err
+		return nil, tokenHint(err)
 	}
 	out := make([]kernel.Delivery, len(ds))
 	for i, d := range ds {
@@ -307,18 +191,26 @@ func (n *remoteNode) fetchDeliveries(ctx context.Context) ([]kernel.Delivery, er
 	return out, nil
 }
 
-// follow reads a ?follow=1 stream, which replays the whole history first,
-// and hands each line to handle with its index in the history; a broken
-// stream is reopened (the replay lets handle skip what it has seen) until
-// ctx is done.
-func (n *remoteNode) follow(ctx context.Context, path string, handle func(i int, line []byte) error) {
+// tokenHint adds to a 401 answer where the harness takes the token from.
+func tokenHint(err error) error {
+	var ae *admin.APIError
+	if errors.As(err, &ae) && ae.Code == http.StatusUnauthorized {
+		return fmt.Errorf("%w (set %s to the stub's token)", err, EnvAdminToken)
+	}
+	return err
+}
+
+// follow runs one of the client's Follow streams, which replay the whole
+// history first, and reopens it when it breaks (the replay lets the
+// handler skip what it has seen) until ctx is done.
+func (n *remoteNode) follow(ctx context.Context, what string, stream func(context.Context) error) {
 	defer n.wg.Done()
 	for ctx.Err() == nil {
-		err := n.followOnce(ctx, path, handle)
+		err := stream(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		n.log.Warn("remote MTA stream broke; reopening", "mta", n.name, "path", path, "err", err)
+		n.log.Warn("remote MTA stream broke; reopening", "mta", n.name, "stream", what, "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -327,45 +219,13 @@ func (n *remoteNode) follow(ctx context.Context, path string, handle func(i int,
 	}
 }
 
-func (n *remoteNode) followOnce(ctx context.Context, path string, handle func(int, []byte) error) error {
-	resp, err := n.do(ctx, http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return apiError(http.MethodGet, path, resp.StatusCode, data)
-	}
-	rd := bufio.NewReader(resp.Body)
-	for i := 0; ; {
-		line, err := rd.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 && err == nil {
-			if herr := handle(i, line); herr != nil {
-				return herr
-			}
-			i++
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return errors.New("stream ended")
-			}
-			return err
-		}
-	}
-}
-
 // eventLine hands event i of the MTA's log to the sink unless it was
 // consumed already (written before the run, or seen on an earlier stream).
-func (n *remoteNode) eventLine(i int, line []byte) error {
+func (n *remoteNode) eventLine(i int, rec eventlog.Record) error {
 	n.emitMu.Lock()
 	defer n.emitMu.Unlock()
 	if n.evSynced || i < n.events {
 		return nil
-	}
-	var rec eventlog.Record
-	if err := json.Unmarshal(line, &rec); err != nil {
-		return fmt.Errorf("event %d: %w", i, err)
 	}
 	n.events = i + 1
 	n.sink(rec) // under emitMu: the MTA's order is kept
@@ -373,15 +233,11 @@ func (n *remoteNode) eventLine(i int, line []byte) error {
 }
 
 // deliveryLine records delivery i unless it was seen already.
-func (n *remoteNode) deliveryLine(i int, line []byte) error {
+func (n *remoteNode) deliveryLine(i int, d admin.Delivery) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.synced || i < len(n.deliveries) {
 		return nil
-	}
-	var d admin.Delivery
-	if err := json.Unmarshal(line, &d); err != nil {
-		return fmt.Errorf("delivery %d: %w", i, err)
 	}
 	n.deliveries = append(n.deliveries, d.Delivery)
 	return nil
@@ -404,13 +260,13 @@ func (n *remoteNode) Running() bool {
 }
 
 func (n *remoteNode) errorf(format string, args ...any) error {
-	return fmt.Errorf("MTA %s (admin %s): %w", n.name, n.base, fmt.Errorf(format, args...))
+	return fmt.Errorf("MTA %s (admin %s): %w", n.name, n.c.URL(), fmt.Errorf(format, args...))
 }
 
 // SetPeer implements node: PUT /v1/peers/{peer}.
 func (n *remoteNode) SetPeer(ctx context.Context, peer, addr string) error {
-	if err := n.call(ctx, http.MethodPut, "/v1/peers/"+url.PathEscape(peer), admin.PeerRequest{Address: addr}, nil); err != nil {
-		return n.errorf("set peer %s: %w", peer, err)
+	if _, err := n.c.SetPeer(ctx, peer, addr); err != nil {
+		return n.errorf("set peer %s: %w", peer, tokenHint(err))
 	}
 	return nil
 }
@@ -419,8 +275,8 @@ func (n *remoteNode) SetPeer(ctx context.Context, peer, addr string) error {
 func (n *remoteNode) Submit(ctx context.Context, msg store.Message) error {
 	prio, payload := int(msg.Priority), string(msg.Payload)
 	req := admin.SubmitRequest{ID: msg.ID, To: msg.To, Priority: &prio, Payload: &payload}
-	if err := n.call(ctx, http.MethodPost, "/v1/messages", req, nil); err != nil {
-		return n.errorf("submit %s: %w", msg.ID, err)
+	if _, err := n.c.Submit(ctx, req); err != nil {
+		return n.errorf("submit %s: %w", msg.ID, tokenHint(err))
 	}
 	return nil
 }
@@ -430,9 +286,9 @@ func (n *remoteNode) Submit(ctx context.Context, msg store.Message) error {
 // they agree with the states sampled.
 func (n *remoteNode) Snapshot(ctx context.Context) (kernel.Snapshot, error) {
 	snap := kernel.Snapshot{Name: n.name, DN: n.dn, Mode: n.mode}
-	st, err := n.status(ctx)
+	st, err := n.c.Status(ctx)
 	if err != nil {
-		return snap, n.errorf("status: %w", err)
+		return snap, n.errorf("status: %w", tokenHint(err))
 	}
 	n.mu.Lock()
 	n.running = st.Running
@@ -440,9 +296,9 @@ func (n *remoteNode) Snapshot(ctx context.Context) (kernel.Snapshot, error) {
 	if !st.Running {
 		return snap, n.errorf("not running")
 	}
-	var kcbs []kernel.KCBInfo
-	if err := n.call(ctx, http.MethodGet, "/v1/kcbs", nil, &kcbs); err != nil {
-		return snap, n.errorf("kcbs: %w", err)
+	kcbs, err := n.c.KCBs(ctx)
+	if err != nil {
+		return snap, n.errorf("kcbs: %w", tokenHint(err))
 	}
 	snap.KCBs, snap.Queues, snap.Queued, snap.Counters = kcbs, st.Queues, st.Queued, st.Counters
 	for _, k := range kcbs {
@@ -468,9 +324,9 @@ func (n *remoteNode) Deliveries() []kernel.Delivery {
 
 // Restart implements node: POST /v1/restart, which answers the status.
 func (n *remoteNode) Restart(ctx context.Context) error {
-	var st admin.Status
-	if err := n.call(ctx, http.MethodPost, "/v1/restart", nil, &st); err != nil {
-		return n.errorf("restart: %w", err)
+	st, err := n.c.Restart(ctx)
+	if err != nil {
+		return n.errorf("restart: %w", tokenHint(err))
 	}
 	n.mu.Lock()
 	n.running = st.Running
@@ -531,6 +387,6 @@ func (n *remoteNode) stopStreams() {
 // Close implements node: it stops following the stub and leaves it running.
 func (n *remoteNode) Close(context.Context) error {
 	n.stopStreams()
-	n.tr.CloseIdleConnections()
+	n.c.Close()
 	return nil
 }

@@ -87,19 +87,19 @@ func New(m *mtastub.MTA, opts Options) *Server {
 	}
 	s.reg.MustRegister(newCollector(m))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/status", s.status)
-	mux.HandleFunc("GET /v1/kcbs", s.kcbs)
-	mux.HandleFunc("GET /v1/events", s.events)
-	mux.HandleFunc("POST /v1/messages", s.submit)
-	mux.HandleFunc("GET /v1/deliveries", s.deliveries)
-	mux.HandleFunc("PUT /v1/peers/{name}", s.setPeer)
-	mux.HandleFunc("POST /v1/restart", s.restart)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc(routeStatus.muxPattern(), s.status)
+	mux.HandleFunc(routeKCBs.muxPattern(), s.kcbs)
+	mux.HandleFunc(routeEvents.muxPattern(), s.events)
+	mux.HandleFunc(routeSubmit.muxPattern(), s.submit)
+	mux.HandleFunc(routeDeliveries.muxPattern(), s.deliveries)
+	mux.HandleFunc(routePeer.muxPattern(), s.setPeer)
+	mux.HandleFunc(routeRestart.muxPattern(), s.restart)
+	mux.Handle(routeMetrics.muxPattern(), promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The catch-all keeps error bodies JSON; it takes over the mux's
 		// 405 too, so find the methods the path has.
 		var allow []string
-		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+		for _, method := range routeMethods() {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
@@ -531,7 +531,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.mta.Submit(ctx, msg); err != nil {
 		if errors.Is(err, kernel.ErrNoRoute) {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("to: unknown peer %q (no address configured; PUT /v1/peers/%s sets one)", req.To, req.To))
+			writeError(w, http.StatusNotFound, fmt.Sprintf("to: unknown peer %q (no address configured; %s %s sets one)", req.To, routePeer.method, routePeer.path(req.To)))
 			return
 		}
 		s.log.Error("submit", "id", req.ID, "to", req.To, "err", err)
