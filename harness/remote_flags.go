@@ -1,10 +1,9 @@
 package harness
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
+	"github.com/mtastorm/mtastorm/mtastub/stubconfig"
 )
 
 // StubArgs returns the mtastub flags that make a standalone stub the MTA
@@ -14,29 +13,14 @@ import (
 // are the caller's to add. A remote MTA's mode, pool size and DN are
 // checked when a run connects to it; its timers, window, seed and leak
 // probability cannot be seen over the admin API, so start it with these.
+// The flags are written by stubconfig.Config.Args, beside the stub's
+// parser; a zero seed or window is left to the stub's default.
 func StubArgs(spec scenario.MTASpec, seed int64) []string {
-	t := spec.Timers
-	timers := []string{
-		"open=" + t.Open.String(),
-		"open_interval=" + t.OpenInterval.String(),
-		"transfer=" + t.Transfer.String(),
-		"reassembly=" + t.Reassembly.String(),
-		"lifetime=" + t.Lifetime.String(),
-		"disconnect=" + t.Disconnect.String(),
+	lp := spec.LeakProbability
+	c := stubconfig.Config{
+		Name: spec.Name, Mode: spec.Mode, KCBs: spec.KCBs, Window: spec.Window, Org: spec.Org, Site: spec.Site,
+		Timers: stubconfig.FormatTimers(kernel.Timers(spec.Timers)), Seed: seed, LeakProbability: &lp,
+		ExtendedEvents: spec.ExtendedEvents,
 	}
-	args := []string{
-		"--name", spec.Name,
-		"--mode", spec.Mode,
-		"--kcbs", strconv.Itoa(spec.KCBs),
-		"--window", strconv.Itoa(spec.Window),
-		"--org", spec.Org,
-		"--site", spec.Site,
-		"--timers", strings.Join(timers, ","),
-		"--seed", strconv.FormatInt(seed, 10),
-		"--leak-probability", strconv.FormatFloat(spec.LeakProbability, 'g', -1, 64),
-	}
-	if spec.ExtendedEvents {
-		args = append(args, "--extended-events")
-	}
-	return args
+	return c.Args()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mtastorm/mtastorm/mtastub/admin"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/store"
+	"github.com/mtastorm/mtastorm/mtastub/stubconfig"
 )
 
 // Exit codes (DESIGN.md section 7).
@@ -42,7 +43,7 @@ func main() {
 // run is the whole command: it returns the exit code once ctx is done (a
 // signal) or the stub cannot go on.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := parse(args, stderr)
+	c, err := stubconfig.Parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -50,12 +51,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	s, err := c.validate()
+	s, err := c.Validate()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return exitUsage
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.level})).With("mta", s.Name)
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: s.Level})).With("mta", s.Name)
 	code, err := serve(ctx, s, log, stdout)
 	if err != nil {
 		log.Error("mtastub failed", "err", err)
@@ -66,12 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serve starts the store, the MTA and the admin server, and stops them in
 // reverse order once ctx is done.
-func serve(ctx context.Context, s *settings, log *slog.Logger, stdout io.Writer) (int, error) {
-	cfg := mtastub.Config{
-		Name: s.Name, Org: s.Org, Site: s.Site, Mode: s.mode, KCBs: s.KCBs, Window: s.Window,
-		Timers: s.timers, LeakProbability: s.LeakProbability, Seed: s.Seed, ExtendedEvents: s.ExtendedEvents,
-		Listen: s.Listen, Peers: s.Peers, Logger: log,
-	}
+func serve(ctx context.Context, s *stubconfig.Settings, log *slog.Logger, stdout io.Writer) (int, error) {
+	cfg := s.MTAConfig(log)
 	var opts admin.Options
 	opts.Token, opts.Logger = s.Token, log
 	storeKind := "memory"

@@ -1,4 +1,9 @@
-package main
+// Package stubconfig is the configuration of a standalone stub MTA
+// (cmd/mtastub, DESIGN.md section 10): its flags and --config file keys,
+// parsed by Parse and checked by Validate, and Args, which writes a Config
+// back as the flags Parse reads, so that a tool starting stubs (ci/labgen,
+// docker-compose.yml, harness.StubArgs) and the stub agree on every flag.
+package stubconfig
 
 import (
 	"bytes"
@@ -16,12 +21,15 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mtastorm/mtastorm/mtastub"
+	"github.com/mtastorm/mtastorm/mtastub/admin"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
-// config is the stub's configuration: the keys of a --config file, which
-// the flags of the same names override.
-type config struct {
+// Config is the stub's configuration: the keys of a --config file, which
+// the flags of the same names override. Parse fills in the flags'
+// defaults; Validate checks it.
+type Config struct {
 	Name            string            `yaml:"name"`
 	Listen          string            `yaml:"listen"`
 	Admin           string            `yaml:"admin"`
@@ -147,9 +155,11 @@ or open the store.
 flags:
 `
 
-// parse reads the flags (and the config file they name) into a config.
-// It returns flag.ErrHelp for -h.
-func parse(args []string, stderr io.Writer) (*config, error) {
+// Parse reads the stub's command-line flags (and the config file they
+// name) into a Config; a token not given there is taken from $MTASTUB_TOKEN.
+// It returns flag.ErrHelp, after writing the usage to stderr, for -h.
+// Errors start with "mtastub: ", the command whose flags these are.
+func Parse(args []string, stderr io.Writer) (*Config, error) {
 	fs := flag.NewFlagSet("mtastub", flag.ContinueOnError)
 	var errOut bytes.Buffer
 	fs.SetOutput(&errOut)
@@ -157,7 +167,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		cfgFile = fs.String("config", "", "YAML config `FILE` (flags override its keys)")
 		name    = fs.String("name", "", "MTA name: its CN and transport selector (required)")
 		listen  = fs.String("listen", "127.0.0.1:0", "`ADDR` to listen on for MiniP1 (port 0: any free port; the line on stdout tells which)")
-		admin   = fs.String("admin", "127.0.0.1:0", "`ADDR` to serve the admin API on; not loopback needs --token")
+		adminAt = fs.String("admin", "127.0.0.1:0", "`ADDR` to serve the admin API on; not loopback needs --token")
 		mode    = fs.String("mode", "sp2", "kernel build: sp0 (Q152877 defect) or sp2 (fixed)")
 		kcbs    = fs.Int("kcbs", 8, "KCB pool size, listener included (min 2)")
 		window  = fs.Int("window", 4, "most unacknowledged messages per association (1..255)")
@@ -191,7 +201,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, usagef("unexpected argument %q (mtastub -h lists the flags)", fs.Arg(0))
 	}
 
-	c := &config{}
+	c := &Config{}
 	if *cfgFile != "" {
 		if err := loadFile(*cfgFile, c); err != nil {
 			return nil, err
@@ -206,7 +216,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	}
 	str(&c.Name, "name", *name)
 	str(&c.Listen, "listen", *listen)
-	str(&c.Admin, "admin", *admin)
+	str(&c.Admin, "admin", *adminAt)
 	str(&c.Mode, "mode", *mode)
 	str(&c.Org, "org", *org)
 	str(&c.Site, "site", *site)
@@ -241,13 +251,13 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		c.Timers[p[0]] = p[1]
 	}
 	if c.Token == "" {
-		c.Token = os.Getenv("MTASTUB_TOKEN")
+		c.Token = os.Getenv(admin.EnvToken)
 	}
 	return c, nil
 }
 
 // loadFile reads a YAML config file into c; unknown keys are errors.
-func loadFile(path string, c *config) error {
+func loadFile(path string, c *Config) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return usagef("config: %v", err)
@@ -260,17 +270,21 @@ func loadFile(path string, c *config) error {
 	return nil
 }
 
-// settings are a validated config, ready to start.
-type settings struct {
-	config
-	mode   kernel.Mode
-	timers kernel.Timers
-	level  slog.Level
+// Settings are a validated Config, converted: ready to start the stub.
+type Settings struct {
+	Config
+	// Build is Config.Mode as the kernel's mode.
+	Build kernel.Mode
+	// KernelTimers are Config.Timers parsed; a timer not given is zero,
+	// which the kernel replaces by its default.
+	KernelTimers kernel.Timers
+	// Level is Config.LogLevel parsed.
+	Level slog.Level
 }
 
-// validate checks c and converts it; every message names the key.
-func (c *config) validate() (*settings, error) {
-	s := &settings{config: *c}
+// Validate checks c and converts it; every message names the key.
+func (c *Config) Validate() (*Settings, error) {
+	s := &Settings{Config: *c}
 	if c.Name == "" {
 		return nil, usagef("--name is required")
 	}
@@ -279,7 +293,7 @@ func (c *config) validate() (*settings, error) {
 	}
 	switch kernel.Mode(c.Mode) {
 	case kernel.SP0, kernel.SP2:
-		s.mode = kernel.Mode(c.Mode)
+		s.Build = kernel.Mode(c.Mode)
 	default:
 		return nil, usagef("mode: %q (want sp0 or sp2)", c.Mode)
 	}
@@ -306,7 +320,7 @@ func (c *config) validate() (*settings, error) {
 		if err != nil || d <= 0 {
 			return nil, usagef("timers: %s: %q is not a positive duration (e.g. 300ms)", k, c.Timers[k])
 		}
-		*timerKeys[i].get(&s.timers) = d
+		*timerKeys[i].get(&s.KernelTimers) = d
 	}
 	for n, a := range c.Peers {
 		if n == "" {
@@ -325,7 +339,7 @@ func (c *config) validate() (*settings, error) {
 	if !loopback(c.Admin) && c.Token == "" {
 		return nil, usagef("admin: %s is not a loopback address: refusing to serve the admin API without a token (give --token or MTASTUB_TOKEN)", c.Admin)
 	}
-	if err := s.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+	if err := s.Level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return nil, usagef("log_level: %q (want debug, info, warn or error)", c.LogLevel)
 	}
 	return s, nil
@@ -343,4 +357,14 @@ func loopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// MTAConfig returns the configuration to start the MTA with, logging to
+// log. Its Store is the caller's to open (Config.Store names the directory).
+func (s *Settings) MTAConfig(log *slog.Logger) mtastub.Config {
+	return mtastub.Config{
+		Name: s.Name, Org: s.Org, Site: s.Site, Mode: s.Build, KCBs: s.KCBs, Window: s.Window,
+		Timers: s.KernelTimers, LeakProbability: s.LeakProbability, Seed: s.Seed, ExtendedEvents: s.ExtendedEvents,
+		Listen: s.Listen, Peers: s.Peers, Logger: log,
+	}
 }
