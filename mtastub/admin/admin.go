@@ -16,6 +16,10 @@
 //
 // Errors are JSON objects {"error": "..."}. With a token set, every request
 // needs the header "Authorization: Bearer TOKEN" and gets 401 without it.
+//
+// Server (New) is the server side and Client (NewClient) the Go client the
+// harness drives remote stubs with; both take the paths from one table of
+// routes (routes.go), and a test round-trips every route through both.
 package admin
 
 import (
