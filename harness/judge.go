@@ -146,15 +146,15 @@ func pairs(sc *scenario.Scenario, res *Result, mtas map[string]*MTASummary) []Pa
 	for id, sub := range res.submitted {
 		p := pair(sub.from, sub.to)
 		p.Submitted++
-		switch n := count[id]; {
-		case n == 0:
+		n := count[id]
+		if n == 0 {
 			p.Undelivered++
-		default:
-			p.Delivered++
-			p.Duplicates += n - 1
-			if ms := mtas[sub.to]; ms != nil {
-				ms.Duplicates += n - 1
-			}
+			continue
+		}
+		p.Delivered++
+		p.Duplicates += n - 1
+		if ms := mtas[sub.to]; ms != nil {
+			ms.Duplicates += n - 1
 		}
 	}
 	for _, sub := range res.refused {
