@@ -1,9 +1,18 @@
 package faults
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
+
+	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
+
+// TypeCutAt is the cut_at fault's `type:` value.
+const TypeCutAt = "cut_at"
 
 func init() { Register(cutAt{}) }
 
@@ -15,7 +24,15 @@ func init() { Register(cutAt{}) }
 // connection and per stream.
 type cutAt struct{}
 
-func (cutAt) Name() string { return "cut_at" }
+func (cutAt) Name() string { return TypeCutAt }
+
+func (cutAt) Keys() Keys {
+	return Keys{Params: []Param{
+		{Key: "unit", Kind: ParamUnit, Required: true},
+		{Key: "index", Kind: ParamInt, Default: "1", Min: 1},
+		streamParam,
+	}}
+}
 
 func (cutAt) Expand(s Spec, _ *rand.Rand) ([]Toggle, error) {
 	unit := s.Params.Text("unit")
@@ -29,7 +46,53 @@ func (cutAt) Expand(s Spec, _ *rand.Rand) ([]Toggle, error) {
 	case idx < 1:
 		return nil, errors.New("cut_at index must be at least 1")
 	}
-	return toxicFault(s, "cut_at", "cut_at", streams(s.Params.Text("stream")), func() map[string]any {
+	return toxicFault(s, TypeCutAt, "cut_at", streams(s.Params.Text("stream")), func() map[string]any {
 		return map[string]any{"unit": unit, "index": idx}
+	})
+}
+
+// Probe writes index+1 units of the toxic's kind and expects the stream to
+// end right after the index-th.
+func (cutAt) Probe(ctx context.Context, addr string, t Toggle) (string, error) {
+	kind, err := wire.ParseKind(fmt.Sprint(t.Toxic.Attributes["unit"]))
+	if err != nil {
+		return "", err
+	}
+	index := max(attr(t, "index"), 1)
+	u := sampleUnit(kind)
+	frame, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+	if err != nil {
+		return "", err
+	}
+	c, err := dial(ctx, addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	go func() { _, _ = c.Write(bytes.Repeat(frame, int(index)+1)) }()
+	got, err := io.Copy(io.Discard, c)
+	detail, err := cutSeen(t, got, int64(len(frame))*index, err)
+	if err != nil {
+		return "", fmt.Errorf("%w (%d × %s)", err, index, kind)
+	}
+	return fmt.Sprintf("%s, right after %s #%d", detail, kind, index), nil
+}
+
+// sampleUnit returns a minimal valid unit of kind k.
+func sampleUnit(k wire.Kind) wire.Unit {
+	u := wire.Unit{Kind: k, MTAName: "/O=PROBE", MsgID: "probe", Seq: 1, Payload: []byte("p"), Total: 1, Flags: wire.FlagLast}
+	return u
+}
+
+// stormUnits are the MiniP1 units a cut_at sub-fault of a storm may draw.
+var stormUnits = []string{"CR", "CC", "BIND", "BIND-ACCEPT", "TRANSFER", "ACK", "RELEASE"}
+
+// cut_at is not in a storm's default mix: it is mixed when named.
+func (cutAt) stormDefault() int { return 0 }
+
+// stormDraw: a drawn unit of stormUnits, index 1..2, on a drawn stream.
+func (cutAt) stormDraw(p *stormPart, fault int, rng *rand.Rand) {
+	toxicPart(p, fault, rng, "cut_at", false, func(rng *rand.Rand) map[string]any {
+		return map[string]any{"unit": stormUnits[rng.IntN(len(stormUnits))], "index": between(rng, 1, 2)}
 	})
 }

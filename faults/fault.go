@@ -39,7 +39,11 @@ type Spec struct {
 	Params Params
 }
 
-// Type is a fault type: it expands a Spec into toggles.
+// Type is a fault type: it expands a Spec into toggles. Each type lives in a
+// file of its own, registers itself from init, and declares there what else
+// it has, as small optional interfaces found by type assertion (the shape of
+// Toxiproxy's toxics): Keyed (its scenario keys), Prober (how a probe sees
+// its toxic on the wire) and stormer (its draw as a storm's sub-fault).
 type Type interface {
 	// Name is the scenario's `type:` value.
 	Name() string

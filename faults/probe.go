@@ -10,8 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // ProbeTimeout bounds one probe.
@@ -109,148 +107,25 @@ func echoRTT(ctx context.Context, addr string, n int) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-func probeToxic(ctx context.Context, addr string, t Toggle) (string, error) {
-	switch t.Toxic.Type {
-	case "latency":
-		want := time.Duration(attr(t, "latency")) * time.Millisecond
-		rtt, err := echoRTT(ctx, addr, 1)
-		if err != nil {
-			return "", err
-		}
-		if rtt < want {
-			return "", fmt.Errorf("round trip %s, want at least %s", rtt, want)
-		}
-		return fmt.Sprintf("round trip %s (latency %s)", rtt.Round(time.Millisecond), want), nil
-	case "bandwidth":
-		rate := attr(t, "rate") * 1024 // bytes per second
-		n := int(min(max(rate/5, 1024), 64<<10))
-		took, err := echoRTT(ctx, addr, n)
-		if err != nil {
-			return "", err
-		}
-		want := time.Duration(float64(n) / float64(rate) * float64(time.Second) / 2)
-		if took < want {
-			return "", fmt.Errorf("%d bytes echoed in %s, want at least %s at %d KB/s", n, took, want, rate/1024)
-		}
-		return fmt.Sprintf("%d bytes echoed in %s (rate %d KB/s)", n, took.Round(time.Millisecond), rate/1024), nil
-	case "timeout":
-		c, err := dial(ctx, addr)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		_ = c.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
-		if _, err := c.Write([]byte{'p'}); err != nil {
-			return "", err
-		}
-		n, err := c.Read(make([]byte, 1))
-		var ne net.Error
-		if n == 0 && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, io.EOF)) {
-			return "byte not echoed within 250ms (data dropped)", nil
-		}
-		return "", fmt.Errorf("byte echoed through a blackhole (n=%d, err=%v)", n, err)
-	case "reset_peer":
-		c, err := dial(ctx, addr)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		if _, err := c.Write([]byte{'p'}); err != nil && !errors.Is(err, syscall.ECONNRESET) {
-			return "", err
-		}
-		_, err = io.Copy(io.Discard, c)
-		if errors.Is(err, syscall.ECONNRESET) {
-			return "connection reset (RST)", nil
-		}
-		return "", fmt.Errorf("no reset seen: %v", err)
-	case "limit_data":
-		want := attr(t, "bytes")
-		c, err := dial(ctx, addr)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		go func() { _, _ = c.Write(make([]byte, want+64)) }()
-		got, err := io.Copy(io.Discard, c)
-		return cutSeen(t, got, want, err)
-	case "slicer":
-		limit := int(attr(t, "average_size") + attr(t, "size_variation"))
-		c, err := dial(ctx, addr)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		const n = 256
-		if _, err := c.Write(make([]byte, n)); err != nil {
-			return "", err
-		}
-		reads, biggest, got := 0, 0, 0
-		buf := make([]byte, n)
-		for got < n {
-			k, err := c.Read(buf)
-			if err != nil {
-				return "", fmt.Errorf("after %d of %d bytes: %w", got, n, err)
-			}
-			reads, got, biggest = reads+1, got+k, max(biggest, k)
-		}
-		if reads < 2 || limit > 0 && biggest > limit {
-			return "", fmt.Errorf("%d bytes arrived in %d reads (largest %d), want fragments of at most %d", n, reads, biggest, limit)
-		}
-		return fmt.Sprintf("%d bytes arrived in %d fragments (largest %d)", n, reads, biggest), nil
-	case "slow_close":
-		want := time.Duration(attr(t, "delay")) * time.Millisecond
-		c, err := dial(ctx, addr)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		if _, err := c.Write([]byte{'p'}); err != nil {
-			return "", err
-		}
-		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
-			return "", err
-		}
-		start := time.Now()
-		if err := c.(*net.TCPConn).CloseWrite(); err != nil {
-			return "", err
-		}
-		_, _ = io.Copy(io.Discard, c)
-		if took := time.Since(start); took < want {
-			return "", fmt.Errorf("FIN after %s, want at least %s", took, want)
-		} else {
-			return fmt.Sprintf("FIN after %s (delay %s)", took.Round(time.Millisecond), want), nil
-		}
-	case "cut_at":
-		return probeCutAt(ctx, addr, t)
-	}
-	return "", fmt.Errorf("no probe for toxic type %q", t.Toxic.Type)
+// Prober is a fault type whose toxic can be seen on the wire: Probe calls
+// it for the add_toxic and update_toxic toggles of the type (a storm's part
+// carries its own kind as Type). addr is a proxy whose upstream is an echo
+// server; it returns what it saw, or an error when the effect was not seen.
+type Prober interface {
+	Probe(ctx context.Context, addr string, t Toggle) (string, error)
 }
 
-// probeCutAt writes index+1 units of the toxic's kind and expects the
-// stream to end right after the index-th.
-func probeCutAt(ctx context.Context, addr string, t Toggle) (string, error) {
-	kind, err := wire.ParseKind(fmt.Sprint(t.Toxic.Attributes["unit"]))
-	if err != nil {
-		return "", err
+// probeToxic probes a toxic toggle with its fault type's Prober.
+func probeToxic(ctx context.Context, addr string, t Toggle) (string, error) {
+	typ, _ := Lookup(t.Type)
+	p, ok := typ.(Prober)
+	if !ok {
+		return "", fmt.Errorf("no probe for fault type %q", t.Type)
 	}
-	index := max(attr(t, "index"), 1)
-	u := sampleUnit(kind)
-	frame, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
-	if err != nil {
-		return "", err
+	if t.Toxic == nil {
+		return "", fmt.Errorf("%s toggle %s without a toxic", t.Type, t.Action)
 	}
-	c, err := dial(ctx, addr)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	go func() { _, _ = c.Write(bytes.Repeat(frame, int(index)+1)) }()
-	got, err := io.Copy(io.Discard, c)
-	detail, err := cutSeen(t, got, int64(len(frame))*index, err)
-	if err != nil {
-		return "", fmt.Errorf("%w (%d × %s)", err, index, kind)
-	}
-	return fmt.Sprintf("%s, right after %s #%d", detail, kind, index), nil
+	return p.Probe(ctx, addr, t)
 }
 
 // cutSeen judges what came back through a stream cut at want bytes. Cut on
@@ -272,12 +147,6 @@ func cutSeen(t Toggle, got, want int64, err error) (string, error) {
 		return "", fmt.Errorf("stream cut after %d bytes, want %d", got, want)
 	}
 	return fmt.Sprintf("stream cut after %d bytes", got), nil
-}
-
-// sampleUnit returns a minimal valid unit of kind k.
-func sampleUnit(k wire.Kind) wire.Unit {
-	u := wire.Unit{Kind: k, MTAName: "/O=PROBE", MsgID: "probe", Seq: 1, Payload: []byte("p"), Total: 1, Flags: wire.FlagLast}
-	return u
 }
 
 // Server is a TCP server that keeps track of its connections, so that

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 )
+
+// TypeStorm is the storm fault's `type:` value.
+const TypeStorm = "storm"
 
 func init() { Register(storm{}) }
 
@@ -28,29 +30,13 @@ const (
 	StormPartMax = 600 * time.Millisecond
 )
 
-// DefaultStormKinds are the fault types a storm mixes when `kinds` is absent.
-var DefaultStormKinds = []string{"latency", "refuse", "reset", "truncate", "slice", "bandwidth", "blackhole"}
-
-// stormUnits are the MiniP1 units a cut_at sub-fault may draw.
-var stormUnits = []string{"CR", "CC", "BIND", "BIND-ACCEPT", "TRANSFER", "ACK", "RELEASE"}
-
 // storm is a composite "net storm": from At to its end (`until`, or At +
 // `duration`) it starts sub-faults as a Poisson process at `rate` per second
 // (default 2; the first one starts at At), each of a kind drawn from `kinds`
-// (default DefaultStormKinds; any non-composite type), on a link drawn from
+// (default DefaultStormKinds; any of StormKinds), on a link drawn from
 // `links` (default: the fault's own link), lasting a drawn 100..600ms
-// (clamped to the storm's end), with parameters drawn in sane ranges:
-//
-//	latency    20..300ms on a drawn stream
-//	bandwidth  8..128 KB/s on a drawn stream
-//	truncate   20..400 bytes on a drawn stream
-//	slice      average_size 8..64, size_variation 0, delay 1..20ms, drawn stream
-//	blackhole  timeout 0 (hold) on a drawn stream
-//	reset      timeout 0 on a drawn stream
-//	slow_close delay 50..500ms, both streams
-//	cut_at     a drawn unit, index 1..2, on a drawn stream
-//	refuse     the link down for the sub-fault's span
-//	cycle      the link flapping (down 20..100ms, up 20..100ms) within its span
+// (clamped to the storm's end), with parameters drawn in sane ranges: each
+// kind's stormDraw, in its own file, says which.
 //
 // Every draw comes from the scenario's rng, Toxiproxy's randomness is never
 // used (slice's size_variation is 0). Sub-faults never conflict: each toxic
@@ -61,7 +47,27 @@ var stormUnits = []string{"CR", "CC", "BIND", "BIND-ACCEPT", "TRANSFER", "ACK", 
 // storm's end; the toggles at the last offset are marked Heal.
 type storm struct{}
 
-func (storm) Name() string { return "storm" }
+func (storm) Name() string { return TypeStorm }
+
+func (storm) Keys() Keys {
+	return Keys{NoLink: true, MustEnd: true, Params: []Param{
+		{Key: "rate", Kind: ParamRate, Positive: true},
+		{Key: "kinds", Kind: ParamTypeList},
+		{Key: "links", Kind: ParamLinkList},
+	}}
+}
+
+// stormer is a fault type a storm can mix in (see StormKinds).
+type stormer interface {
+	// stormDraw draws one sub-fault of the type into p (its toxics or its
+	// down spans) for the storm that is scenario fault number fault.
+	stormDraw(p *stormPart, fault int, rng *rand.Rand)
+	// stormDefault is the type's place, from 1, among the kinds a storm
+	// mixes when its `kinds` is absent (DefaultStormKinds), or 0 when it is
+	// mixed only when named. The order is part of what a seed draws: a
+	// new type takes the next free place.
+	stormDefault() int
+}
 
 // stormPart is one planned sub-fault.
 type stormPart struct {
@@ -72,9 +78,6 @@ type stormPart struct {
 	downs       [][2]time.Duration // spans the link is down, within [start, stop)
 }
 
-// stormPartGen draws a sub-fault's parameters into p.
-type stormPartGen func(p *stormPart, idx int, rng *rand.Rand)
-
 // between draws a uniform integer in [lo, hi].
 func between(rng *rand.Rand, lo, hi int64) int64 { return lo + rng.Int64N(hi-lo+1) }
 
@@ -83,62 +86,23 @@ func drawStreams(rng *rand.Rand) []string {
 	return streams([]string{"up", "down", "both"}[rng.IntN(3)])
 }
 
-// toxicPart returns a generator of a one-toxic-per-stream part.
-func toxicPart(toxicType string, all bool, attrs func(rng *rand.Rand) map[string]any) stormPartGen {
-	return func(p *stormPart, idx int, rng *rand.Rand) {
-		strs := streams("both")
-		if !all {
-			strs = drawStreams(rng)
-		}
-		a := attrs(rng)
-		for _, st := range strs {
-			m := make(map[string]any, len(a))
-			for k, v := range a {
-				m[k] = v
-			}
-			p.toxics = append(p.toxics, toxi.Toxic{
-				Name: fmt.Sprintf("f%d.%d-%s-%s", idx, p.sub, p.kind, st), Type: toxicType, Stream: st, Attributes: m})
-		}
+// toxicPart draws a one-toxic-per-stream part of storm fault number fault
+// into p: the streams (both when all is set, else drawn), then the
+// attributes, one map per toxic.
+func toxicPart(p *stormPart, fault int, rng *rand.Rand, toxicType string, all bool, attrs func(rng *rand.Rand) map[string]any) {
+	strs := streams("both")
+	if !all {
+		strs = drawStreams(rng)
 	}
-}
-
-var stormGens = map[string]stormPartGen{
-	"latency": toxicPart("latency", false, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"latency": between(rng, 20, 300), "jitter": 0}
-	}),
-	"bandwidth": toxicPart("bandwidth", false, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"rate": between(rng, 8, 128)}
-	}),
-	"truncate": toxicPart("limit_data", false, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"bytes": between(rng, 20, 400)}
-	}),
-	"slice": toxicPart("slicer", false, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"average_size": between(rng, 8, 64), "size_variation": 0,
-			"delay": micros(time.Duration(between(rng, 1, 20)) * time.Millisecond)}
-	}),
-	"blackhole": toxicPart("timeout", false, func(*rand.Rand) map[string]any {
-		return map[string]any{"timeout": 0}
-	}),
-	"reset": toxicPart("reset_peer", false, func(*rand.Rand) map[string]any {
-		return map[string]any{"timeout": 0}
-	}),
-	"slow_close": toxicPart("slow_close", true, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"delay": between(rng, 50, 500)}
-	}),
-	"cut_at": toxicPart("cut_at", false, func(rng *rand.Rand) map[string]any {
-		return map[string]any{"unit": stormUnits[rng.IntN(len(stormUnits))], "index": between(rng, 1, 2)}
-	}),
-	"refuse": func(p *stormPart, _ int, _ *rand.Rand) {
-		p.downs = append(p.downs, [2]time.Duration{p.start, p.stop})
-	},
-	"cycle": func(p *stormPart, _ int, rng *rand.Rand) {
-		for t := p.start; t < p.stop; {
-			down := time.Duration(between(rng, 20, 100)) * time.Millisecond
-			up := time.Duration(between(rng, 20, 100)) * time.Millisecond
-			p.downs = append(p.downs, [2]time.Duration{t, min(t+down, p.stop)})
-			t += down + up
+	a := attrs(rng)
+	for _, st := range strs {
+		m := make(map[string]any, len(a))
+		for k, v := range a {
+			m[k] = v
 		}
-	},
+		p.toxics = append(p.toxics, toxi.Toxic{
+			Name: fmt.Sprintf("f%d.%d-%s-%s", fault, p.sub, p.kind, st), Type: toxicType, Stream: st, Attributes: m})
+	}
 }
 
 // stormPlan reads the storm's parameters and draws its sub-faults.
@@ -162,12 +126,16 @@ func stormPlan(s Spec, rng *rand.Rand) ([]stormPart, error) {
 	}
 	kinds := s.Params.Strings("kinds")
 	if len(kinds) == 0 {
-		kinds = DefaultStormKinds
+		kinds = DefaultStormKinds()
 	}
-	for _, k := range kinds {
-		if _, ok := stormGens[k]; !ok {
-			return nil, fmt.Errorf("storm cannot mix kind %q (it mixes %v)", k, stormKindNames())
+	draws := make([]stormer, len(kinds))
+	for i, k := range kinds {
+		t, _ := Lookup(k)
+		d, ok := t.(stormer)
+		if !ok {
+			return nil, fmt.Errorf("storm cannot mix kind %q (it mixes %v)", k, StormKinds())
 		}
+		draws[i] = d
 	}
 	links := s.Params.Strings("links")
 	if len(links) == 0 && s.Link != "" {
@@ -179,10 +147,11 @@ func stormPlan(s Spec, rng *rand.Rand) ([]stormPart, error) {
 
 	var parts []stormPart
 	for t, sub := s.At, 0; t < end; sub++ {
-		p := stormPart{sub: sub, kind: kinds[rng.IntN(len(kinds))], link: links[rng.IntN(len(links))], start: t}
+		k := rng.IntN(len(kinds))
+		p := stormPart{sub: sub, kind: kinds[k], link: links[rng.IntN(len(links))], start: t}
 		d := time.Duration(between(rng, int64(StormPartMin/time.Millisecond), int64(StormPartMax/time.Millisecond))) * time.Millisecond
 		p.stop = min(t+d, end)
-		stormGens[p.kind](&p, s.Index, rng)
+		draws[k].stormDraw(&p, s.Index, rng)
 		parts = append(parts, p)
 		gap := rng.ExpFloat64() / rate // seconds
 		if gap >= (end - t).Seconds() {
@@ -191,15 +160,6 @@ func stormPlan(s Spec, rng *rand.Rand) ([]stormPart, error) {
 		t += time.Duration(gap * float64(time.Second)).Round(time.Millisecond)
 	}
 	return parts, nil
-}
-
-func stormKindNames() []string {
-	out := make([]string, 0, len(stormGens))
-	for k := range stormGens {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (storm) Expand(s Spec, rng *rand.Rand) ([]Toggle, error) {

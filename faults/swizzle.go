@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// TypeSwizzle is the swizzle fault's `type:` value.
+const TypeSwizzle = "swizzle"
+
 func init() { Register(swizzle{}) }
 
 // swizzle makes partial partitions: it clogs `links` one by one, `step`
@@ -24,7 +27,14 @@ func init() { Register(swizzle{}) }
 // drawn order).
 type swizzle struct{}
 
-func (swizzle) Name() string { return "swizzle" }
+func (swizzle) Name() string { return TypeSwizzle }
+
+func (swizzle) Keys() Keys {
+	return Keys{NoLink: true, Params: []Param{
+		{Key: "links", Kind: ParamLinkList, Required: true},
+		{Key: "step", Kind: ParamDuration, Required: true, Positive: true},
+	}}
+}
 
 func (swizzle) Expand(s Spec, rng *rand.Rand) ([]Toggle, error) {
 	links, step := s.Params.Strings("links"), s.Params.Duration("step")

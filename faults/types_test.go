@@ -334,7 +334,7 @@ func TestStormShape(t *testing.T) {
 			t.Errorf("seed %d: only %d toggles", seed, n)
 		}
 	}
-	for _, k := range DefaultStormKinds {
+	for _, k := range DefaultStormKinds() {
 		if !kinds[k] {
 			t.Errorf("20 storms never drew kind %s (drew %v)", k, kinds)
 		}

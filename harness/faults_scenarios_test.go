@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/wire"
@@ -66,7 +67,7 @@ func TestFaultScenariosCoverEveryType(t *testing.T) {
 			t.Errorf("%s: duration %s, want at most 8s", f, sc.Duration)
 		}
 	}
-	for _, typ := range scenario.FaultTypes() {
+	for _, typ := range faults.Types() {
 		sc, ok := byName[typ]
 		if !ok {
 			t.Errorf("no scenarios/faults/%s.yaml", typ)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/wire"
@@ -34,7 +35,7 @@ const (
 
 // FaultPlan is one fault of a Plan, at offsets from the run start.
 type FaultPlan struct {
-	// Type is the fault type (scenario.FaultTypes).
+	// Type is the fault type (faults.Types).
 	Type string
 	// Link is the link the fault acts on ("A->B"); "" means every sender's link.
 	Link string
@@ -159,7 +160,7 @@ func (f FaultPlan) end() time.Duration {
 	if f.Until > 0 {
 		return f.Until
 	}
-	if f.Type == "cycle" {
+	if f.Type == faults.TypeCycle {
 		n := time.Duration(f.Params["count"].Int)
 		return f.At + n*(f.Params["down"].Duration+f.Params["up"].Duration) - f.Params["up"].Duration
 	}
@@ -282,31 +283,31 @@ func grid(family string) []Plan {
 			{150 * time.Millisecond, 250 * time.Millisecond, 90 * time.Millisecond, 6},
 			{100 * time.Millisecond, 200 * time.Millisecond, 150 * time.Millisecond, 8},
 		} {
-			cyc := FaultPlan{Type: "cycle", Link: "A->B", At: faultStart, Params: map[string]scenario.Value{
+			cyc := FaultPlan{Type: faults.TypeCycle, Link: "A->B", At: faultStart, Params: map[string]scenario.Value{
 				"down": dur(c.down), "up": dur(c.up), "count": scenario.IntValue(c.n), "jitter": dur(0)}}
-			lat := FaultPlan{Type: "latency", Link: "A->B", At: faultStart, Until: cyc.end(), Params: map[string]scenario.Value{
+			lat := FaultPlan{Type: faults.TypeLatency, Link: "A->B", At: faultStart, Until: cyc.end(), Params: map[string]scenario.Value{
 				"latency": dur(c.lat), "jitter": dur(0), "stream": scenario.StringValue("both")}}
 			add(fmt.Sprintf("down %s up %s ×%d, latency %s", c.down, c.up, c.n, c.lat), lat, cyc)
 		}
 	case FamilyRefuse:
 		for _, d := range []time.Duration{600 * time.Millisecond, 1500 * time.Millisecond} {
-			add("for "+d.String(), FaultPlan{Type: "refuse", Link: "A->B", At: faultStart, Until: faultStart + d, Params: map[string]scenario.Value{}})
+			add("for "+d.String(), FaultPlan{Type: faults.TypeRefuse, Link: "A->B", At: faultStart, Until: faultStart + d, Params: map[string]scenario.Value{}})
 		}
 	case FamilyTruncate:
 		n := bindCutBytes("A")
 		for _, d := range []time.Duration{1500 * time.Millisecond, 800 * time.Millisecond} {
-			add(fmt.Sprintf("bytes %d for %s", n, d), FaultPlan{Type: "truncate", Link: "A->B", At: faultStart, Until: faultStart + d,
+			add(fmt.Sprintf("bytes %d for %s", n, d), FaultPlan{Type: faults.TypeTruncate, Link: "A->B", At: faultStart, Until: faultStart + d,
 				Params: map[string]scenario.Value{"bytes": scenario.SizeValue(n), "stream": scenario.StringValue("up")}})
 		}
 	case FamilySlice:
 		for _, d := range []time.Duration{400 * time.Millisecond, 250 * time.Millisecond} {
-			add("delay "+d.String(), FaultPlan{Type: "slice", Link: "A->B", At: faultStart, Until: faultStart + 1500*time.Millisecond,
+			add("delay "+d.String(), FaultPlan{Type: faults.TypeSlice, Link: "A->B", At: faultStart, Until: faultStart + 1500*time.Millisecond,
 				Params: map[string]scenario.Value{"average_size": scenario.IntValue(64), "size_variation": scenario.IntValue(0),
 					"delay": dur(d), "stream": scenario.StringValue("up")}})
 		}
 	case FamilyLatency:
 		for _, d := range []time.Duration{600 * time.Millisecond, 700 * time.Millisecond} {
-			add("latency "+d.String(), FaultPlan{Type: "latency", Link: "A->B", At: faultStart, Until: faultStart + 1500*time.Millisecond,
+			add("latency "+d.String(), FaultPlan{Type: faults.TypeLatency, Link: "A->B", At: faultStart, Until: faultStart + 1500*time.Millisecond,
 				Params: map[string]scenario.Value{"latency": dur(d), "jitter": dur(0), "stream": scenario.StringValue("down")}})
 		}
 	case FamilyPressure:

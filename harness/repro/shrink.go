@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 )
 
@@ -30,7 +31,7 @@ func shrinkSteps(p Plan) []shrinkStep {
 		}
 	}
 	for i, f := range p.Faults {
-		if f.Type == "cycle" && f.Params["count"].Int > 2 {
+		if f.Type == faults.TypeCycle && f.Params["count"].Int > 2 {
 			q := p.clone()
 			old := q.Faults[i].end()
 			n := max(2, f.Params["count"].Int/2)
@@ -69,7 +70,7 @@ func shrinkSteps(p Plan) []shrinkStep {
 // spans a cycle train) to end.
 func retarget(fs []FaultPlan, old, end time.Duration) {
 	for i := range fs {
-		if fs[i].Type != "cycle" && fs[i].Until == old {
+		if fs[i].Type != faults.TypeCycle && fs[i].Until == old {
 			fs[i].Until = end
 		}
 	}

@@ -16,6 +16,7 @@
 // A loaded [Scenario] is fully resolved: built-in defaults, then the
 // defaults block, then per-MTA overrides (timers merged key by key) are
 // applied to every MTA; fault parameters are typed and checked against the
-// per-type table in faultkeys.go, with documented defaults filled in.
+// keys each fault type declares in the faults registry (faults.Describe),
+// with their declared defaults filled in.
 // [Marshal] renders a Scenario back to YAML that Load accepts.
 package scenario

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mtastorm/mtastorm/faults"
 )
 
 // Load reads and validates the scenario file at path. Problems in the file
@@ -739,26 +741,26 @@ func (d *decoder) fault(n *yaml.Node, path string) (Fault, bool) {
 	}
 	f := Fault{Line: n.Line, Params: map[string]Value{}}
 	d.require(m, "at", "type")
-	var spec FaultSpec
+	var spec faults.Keys
 	known := false
 	if e, ok := m.get("type"); ok {
 		if v, ok := d.str(e.val, join(path, "type")); ok {
 			f.Type = v
-			spec, known = LookupFault(v)
+			spec, known = faults.Describe(v)
 			if !known {
-				d.add(e.val, join(path, "type"), "unknown fault type %q%s", v, suggest(v, FaultTypes()))
+				d.add(e.val, join(path, "type"), "unknown fault type %q%s", v, suggest(v, faults.Types()))
 			}
 		}
 	}
 	if known {
-		allowed := slices.Clone(commonFaultKeys)
+		allowed := slices.Clone(faults.CommonKeys)
 		for _, p := range spec.Params {
 			allowed = append(allowed, p.Key)
 		}
 		for _, k := range m.order {
 			if !slices.Contains(allowed, k) {
 				e := m.entries[k]
-				d.add(e.key, path, "unknown key %q for fault type %s%s", k, spec.Type, suggest(k, allowed))
+				d.add(e.key, path, "unknown key %q for fault type %s%s", k, f.Type, suggest(k, allowed))
 			}
 		}
 	}
@@ -787,12 +789,12 @@ func (d *decoder) fault(n *yaml.Node, path string) (Fault, bool) {
 			f.Until = f.At + v
 		}
 	}
-	if known && spec.NeedsEnd && !hasUntil && !hasDur {
-		d.add(m.node, path, "missing required key \"duration\" (or until) for fault type %s", spec.Type)
+	if known && spec.MustEnd && !hasUntil && !hasDur {
+		d.add(m.node, path, "missing required key \"duration\" (or until) for fault type %s", f.Type)
 	}
 	if e, ok := m.get("link"); ok {
 		f.Link, f.From, f.To, _ = d.linkRef(e.val, join(path, "link"))
-	} else if known && spec.NeedsLink {
+	} else if known && !spec.NoLink {
 		d.add(m.node, path, "missing required key \"link\"")
 	}
 	if !known {
@@ -804,11 +806,11 @@ func (d *decoder) fault(n *yaml.Node, path string) (Fault, bool) {
 		if !ok {
 			switch {
 			case ps.Required:
-				d.add(m.node, path, "missing required key %q for fault type %s", ps.Key, spec.Type)
+				d.add(m.node, path, "missing required key %q for fault type %s", ps.Key, f.Type)
 			case ps.Default != "":
 				v, err := parseParamText(ps, ps.Default)
-				if err != nil {
-					panic("scenario: bad default in fault table: " + err.Error())
+				if err != nil { // a bug in the fault type's file (TestFaultDefaultsParse)
+					panic(fmt.Sprintf("scenario: fault type %s: bad default for %s: %v", f.Type, ps.Key, err))
 				}
 				f.Params[ps.Key] = v
 			}
@@ -822,9 +824,9 @@ func (d *decoder) fault(n *yaml.Node, path string) (Fault, bool) {
 }
 
 // param parses one fault parameter value.
-func (d *decoder) param(ps ParamSpec, n *yaml.Node, path string) (Value, bool) {
+func (d *decoder) param(ps faults.Param, n *yaml.Node, path string) (Value, bool) {
 	switch ps.Kind {
-	case KindTypeList, KindLinkList:
+	case faults.ParamTypeList, faults.ParamLinkList:
 		items, ok := d.sequence(n, path)
 		if !ok {
 			return Value{}, false
@@ -843,14 +845,8 @@ func (d *decoder) param(ps ParamSpec, n *yaml.Node, path string) (Value, bool) {
 				good = false
 				continue
 			}
-			if ps.Kind == KindTypeList {
-				if _, known := LookupFault(s); !known || stormExcluded[s] {
-					var kinds []string
-					for _, t := range FaultTypes() {
-						if !stormExcluded[t] {
-							kinds = append(kinds, t)
-						}
-					}
+			if ps.Kind == faults.ParamTypeList {
+				if kinds := faults.StormKinds(); !slices.Contains(kinds, s) {
 					d.add(it, ip, "invalid fault kind %q (want one of %s)", s, strings.Join(kinds, ", "))
 					good = false
 					continue
@@ -887,11 +883,11 @@ func (d *decoder) param(ps ParamSpec, n *yaml.Node, path string) (Value, bool) {
 }
 
 // parseParamText parses the text of a scalar parameter.
-func parseParamText(ps ParamSpec, s string) (Value, error) {
+func parseParamText(ps faults.Param, s string) (Value, error) {
 	v := Value{Raw: s}
 	t := strings.TrimSpace(s)
 	switch ps.Kind {
-	case KindDuration:
+	case faults.ParamDuration:
 		dv, err := ParseDuration(t)
 		if err != nil {
 			return v, err
@@ -903,7 +899,7 @@ func parseParamText(ps ParamSpec, s string) (Value, error) {
 			return v, fmt.Errorf("must be at least %v", time.Duration(ps.Min))
 		}
 		v.Duration = dv
-	case KindInt:
+	case faults.ParamInt:
 		n, err := strconv.ParseInt(t, 10, 64)
 		if err != nil {
 			return v, fmt.Errorf("invalid integer %q", s)
@@ -912,7 +908,7 @@ func parseParamText(ps ParamSpec, s string) (Value, error) {
 			return v, fmt.Errorf("must be at least %d, got %d", ps.Min, n)
 		}
 		v.Int = n
-	case KindFloat:
+	case faults.ParamFloat:
 		f, err := strconv.ParseFloat(t, 64)
 		if err != nil || f != f {
 			return v, fmt.Errorf("invalid number %q", s)
@@ -921,7 +917,7 @@ func parseParamText(ps ParamSpec, s string) (Value, error) {
 			return v, errors.New("must be greater than 0")
 		}
 		v.Float = f
-	case KindSize:
+	case faults.ParamSize:
 		n, err := ParseSize(t)
 		if err != nil {
 			return v, err
@@ -930,7 +926,7 @@ func parseParamText(ps ParamSpec, s string) (Value, error) {
 			return v, fmt.Errorf("must be at least %d bytes, got %d", ps.Min, n)
 		}
 		v.Size = n
-	case KindRate:
+	case faults.ParamRate:
 		var f float64
 		var err error
 		if strings.HasSuffix(t, "/s") {
@@ -945,16 +941,16 @@ func parseParamText(ps ParamSpec, s string) (Value, error) {
 			return v, errors.New("must be greater than 0")
 		}
 		v.Float = f
-	case KindStream:
+	case faults.ParamStream:
 		l := strings.ToLower(t)
 		if l != "up" && l != "down" && l != "both" {
 			return v, fmt.Errorf("invalid stream %q (want up, down or both)", s)
 		}
 		v.Raw = l
-	case KindUnit:
+	case faults.ParamUnit:
 		u := strings.ReplaceAll(strings.ToUpper(t), "_", "-")
-		if !slices.Contains(Units, u) {
-			return v, fmt.Errorf("unknown unit %q (want one of %s)", s, strings.Join(Units, ", "))
+		if units := faults.Units(); !slices.Contains(units, u) {
+			return v, fmt.Errorf("unknown unit %q (want one of %s)", s, strings.Join(units, ", "))
 		}
 		v.Raw = u
 	default:

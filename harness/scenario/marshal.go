@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mtastorm/mtastorm/faults"
 )
 
 // Marshal renders s as YAML that [Load] accepts (used to write repro.yaml).
@@ -227,7 +229,7 @@ func withBuiltins(m, def MTASpec) MTASpec {
 }
 
 func faultNode(f Fault) (*yaml.Node, error) {
-	spec, ok := LookupFault(f.Type)
+	spec, ok := faults.Describe(f.Type)
 	if !ok {
 		return nil, fmt.Errorf("unknown fault type %q", f.Type)
 	}
@@ -265,19 +267,19 @@ func faultNode(f Fault) (*yaml.Node, error) {
 	return n, nil
 }
 
-func valueNode(k ParamKind, v Value) *yaml.Node {
+func valueNode(k faults.ParamKind, v Value) *yaml.Node {
 	switch k {
-	case KindDuration:
+	case faults.ParamDuration:
 		return durNode(v.Duration)
-	case KindInt:
+	case faults.ParamInt:
 		return intNode(v.Int)
-	case KindFloat:
+	case faults.ParamFloat:
 		return floatNode(v.Float)
-	case KindSize:
+	case faults.ParamSize:
 		return strNode(FormatSize(v.Size))
-	case KindRate:
+	case faults.ParamRate:
 		return strNode(FormatRate(v.Float))
-	case KindTypeList, KindLinkList:
+	case faults.ParamTypeList, faults.ParamLinkList:
 		s := seqNode(yaml.FlowStyle)
 		for _, x := range v.Strings {
 			s.Content = append(s.Content, strNode(x))

@@ -210,10 +210,10 @@ type Fault struct {
 	Link string
 	// From and To are parsed from Link.
 	From, To string
-	// Type is the fault type (see FaultTypes).
+	// Type is the fault type (see faults.Types).
 	Type string
-	// Params holds every other key, typed per the fault type's table, with
-	// table defaults filled in for absent keys.
+	// Params holds every other key, typed as the fault type declares it
+	// (faults.Describe), with declared defaults filled in for absent keys.
 	Params map[string]Value
 	Line   int
 }
@@ -252,7 +252,8 @@ func (f Fault) Stream() string {
 }
 
 // Value is a typed parameter value. Only the field matching the parameter's
-// [ParamKind] is meaningful; Raw is the text as written (or the canonical
+// kind (faults.ParamKind: Duration; Int; Float for numbers and rates; Size;
+// Strings for lists; Raw for streams and units) is meaningful; Raw is the text as written (or the canonical
 // text for defaults and enums).
 type Value struct {
 	Raw      string

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mtastorm/mtastorm/faults"
 )
 
 func intp(n int) *int { return &n }
@@ -208,10 +210,10 @@ func normalize(s *Scenario) *Scenario {
 	for _, f := range s.Faults {
 		f.Line = 0
 		ps := map[string]Value{}
-		spec, _ := LookupFault(f.Type)
+		spec, _ := faults.Describe(f.Type)
 		for k, v := range f.Params {
 			v.Line, v.Col = 0, 0
-			if p, _ := spec.Param(k); p.Kind != KindStream && p.Kind != KindUnit {
+			if p, _ := spec.Param(k); p.Kind != faults.ParamStream && p.Kind != faults.ParamUnit {
 				v.Raw = ""
 			}
 			ps[k] = v
@@ -587,19 +589,26 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestFaultTableDefaultsParse(t *testing.T) {
-	for _, typ := range FaultTypes() {
-		spec, ok := LookupFault(typ)
+// TestFaultDefaultsParse parses every default a fault type declares, as
+// the loader does when the key is absent.
+func TestFaultDefaultsParse(t *testing.T) {
+	defaults := 0
+	for _, typ := range faults.Types() {
+		spec, ok := faults.Describe(typ)
 		if !ok {
-			t.Fatalf("LookupFault(%q) failed", typ)
+			t.Fatalf("faults.Describe(%q) failed", typ)
 		}
 		for _, p := range spec.Params {
 			if p.Default == "" {
 				continue
 			}
+			defaults++
 			if _, err := parseParamText(p, p.Default); err != nil {
 				t.Errorf("%s.%s default %q: %v", typ, p.Key, p.Default, err)
 			}
 		}
+	}
+	if defaults == 0 {
+		t.Fatal("no fault type declares a default")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
@@ -37,7 +38,7 @@ var _ = Describe("fault matrix (DESIGN.md section 5)", func() {
 		Expect(files).NotTo(BeEmpty(), "no file matches %s under %s: the fault matrix would pass without running anything",
 			faultScenarios, suitekit.Root())
 		var missing []string
-		for _, typ := range scenario.FaultTypes() {
+		for _, typ := range faults.Types() {
 			if !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(filepath.Base(f), typ) }) {
 				missing = append(missing, typ)
 			}
