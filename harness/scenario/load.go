@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // Load reads and validates the scenario file at path. Problems in the file
@@ -498,11 +499,11 @@ func (d *decoder) mtaFields(spec *MTASpec, m *mapping) {
 	}
 	if e, ok := m.get("timers"); ok {
 		tp := join(p, "timers")
-		if tm, ok := d.mapping(e.val, tp, timerKeys); ok {
-			for _, k := range timerKeys {
+		if tm, ok := d.mapping(e.val, tp, kernel.TimerKeys); ok {
+			for _, k := range kernel.TimerKeys {
 				if te, ok := tm.get(k); ok {
 					if v, ok := d.dur(te.val, join(tp, k), true); ok {
-						*spec.Timers.field(k) = v
+						*spec.Timers.Field(k) = v
 					}
 				}
 			}

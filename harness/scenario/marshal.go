@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // Marshal renders s as YAML that [Load] accepts (used to write repro.yaml).
@@ -220,9 +221,9 @@ func withBuiltins(m, def MTASpec) MTASpec {
 	if m.Window == 0 {
 		m.Window = def.Window
 	}
-	for _, k := range timerKeys {
-		if p := m.Timers.field(k); *p == 0 {
-			*p = *def.Timers.field(k)
+	for _, k := range kernel.TimerKeys {
+		if p := m.Timers.Field(k); *p == 0 {
+			*p = *def.Timers.Field(k)
 		}
 	}
 	return m
@@ -305,9 +306,9 @@ func putBounds(n *yaml.Node, lo, hi *int) {
 // timersNode renders t, leaving out keys equal to base (all when base is zero).
 func timersNode(t, base Timers) *yaml.Node {
 	n := mapNode(yaml.FlowStyle)
-	for _, k := range timerKeys {
-		v := *t.field(k)
-		if base != (Timers{}) && v == *base.field(k) {
+	for _, k := range kernel.TimerKeys {
+		v := *t.Field(k)
+		if base != (Timers{}) && v == *base.Field(k) {
 			continue
 		}
 		put(n, k, durNode(v))

@@ -3,6 +3,9 @@ package scenario
 import (
 	"strings"
 	"time"
+
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // Scenario is a loaded, validated and fully resolved scenario file.
@@ -62,46 +65,14 @@ func (s *Scenario) HasLink(from, to string) bool {
 	return false
 }
 
-// Timers are an MTA's kernel timers (DESIGN.md section 3).
-type Timers struct {
-	Open, OpenInterval, Transfer, Reassembly, Lifetime, Disconnect time.Duration
-}
+// Timers are an MTA's kernel timers (DESIGN.md section 3): the kernel's
+// own type, so the scenario and the stub cannot disagree on them. Their keys
+// in a file are kernel.TimerKeys.
+type Timers = kernel.Timers
 
-// DefaultTimers returns the test-scale timer defaults: open 300ms,
-// open_interval 100ms, transfer 500ms, reassembly 300ms, lifetime 1s,
-// disconnect 200ms.
-func DefaultTimers() Timers {
-	return Timers{
-		Open:         300 * time.Millisecond,
-		OpenInterval: 100 * time.Millisecond,
-		Transfer:     500 * time.Millisecond,
-		Reassembly:   300 * time.Millisecond,
-		Lifetime:     time.Second,
-		Disconnect:   200 * time.Millisecond,
-	}
-}
-
-// timerKeys are the keys of a timers mapping, in file order.
-var timerKeys = []string{"open", "open_interval", "transfer", "reassembly", "lifetime", "disconnect"}
-
-// field returns a pointer to the timer named by key (one of timerKeys).
-func (t *Timers) field(key string) *time.Duration {
-	switch key {
-	case "open":
-		return &t.Open
-	case "open_interval":
-		return &t.OpenInterval
-	case "transfer":
-		return &t.Transfer
-	case "reassembly":
-		return &t.Reassembly
-	case "lifetime":
-		return &t.Lifetime
-	case "disconnect":
-		return &t.Disconnect
-	}
-	return nil
-}
+// DefaultTimers returns the kernel's test-scale timer defaults
+// (kernel.DefaultTimers).
+func DefaultTimers() Timers { return kernel.DefaultTimers() }
 
 // Built-in MTA defaults.
 const (
@@ -315,8 +286,9 @@ type DeliveredExpect struct {
 	Line     int
 }
 
-// EventIDs are the event ids an expectation may name.
-var EventIDs = []int{1004, 1008, 1198, 1277, 1294, 9156, 9215, 9221, 9298, 9299}
+// EventIDs are the event ids an expectation may name: every id of the
+// event catalogue (eventlog.IDs), ascending.
+var EventIDs = eventlog.IDs()
 
 // EventExpect bounds the count of one event id at one MTA (or every MTA, "*").
 type EventExpect struct {
