@@ -8,9 +8,8 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
-	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // scenarioFiles returns the *.yaml files of dir (relative to the module root).
@@ -100,18 +99,12 @@ func TestTruncateInsideBind(t *testing.T) {
 		}
 		n++
 		from, _ := sc.MTA(f.From)
-		cr, err := wire.EncodedLen(&wire.Unit{Kind: wire.KindCR, SrcRef: 1, TPDUSize: wire.DefaultTPDUSizeLog2,
-			CallingTSAP: f.From + ".1", CalledTSAP: f.To})
+		want, err := harness.CutInsideBind(from, f.To)
 		if err != nil {
 			t.Fatal(err)
 		}
-		bind, err := wire.EncodedLen(&wire.Unit{Kind: wire.KindBind, MTAName: eventlog.DN(from.Org, from.Site, from.Name),
-			AssocID: 1, Window: uint8(from.Window)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, want := f.Size("bytes"), int64(cr+bind-1); got != want {
-			t.Errorf("truncate on %s: bytes %d, want len(CR) %d + len(BIND) %d - 1 = %d", f.Link, got, cr, bind, want)
+		if got := f.Size("bytes"); got != want {
+			t.Errorf("truncate on %s: bytes %d, want len(CR) + len(BIND) - 1 = %d", f.Link, got, want)
 		}
 		if f.Stream() != "up" {
 			t.Errorf("truncate on %s: stream %s, want up (CR and BIND travel up)", f.Link, f.Stream())

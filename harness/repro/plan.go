@@ -7,9 +7,8 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
-	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // Families are the scenario families the search tries, in their default
@@ -245,16 +244,15 @@ func reload(sc *scenario.Scenario) (*scenario.Scenario, error) {
 }
 
 // bindCutBytes is the truncate point inside the first BIND of a connection
-// from A to B: the CR and the BIND minus one byte.
+// from A to B (built-in defaults): the CR and the BIND minus one byte.
 func bindCutBytes(from string) int64 {
-	cr, err1 := wire.AppendFrame(nil, &wire.Unit{Kind: wire.KindCR, SrcRef: 1, TPDUSize: wire.DefaultTPDUSizeLog2,
-		CallingTSAP: from + ".1", CalledTSAP: "B"}, wire.MaxFrame)
-	bind, err2 := wire.AppendFrame(nil, &wire.Unit{Kind: wire.KindBind, MTAName: eventlog.DN("", "", from), AssocID: 1,
-		Window: scenario.DefaultWindow}, wire.MaxFrame)
-	if err1 != nil || err2 != nil {
+	spec := scenario.BuiltinDefaults()
+	spec.Name = from
+	n, err := harness.CutInsideBind(spec, "B")
+	if err != nil {
 		return 60 // never: both units are valid
 	}
-	return int64(len(cr) + len(bind) - 1)
+	return n
 }
 
 // faultStart is when every generated fault starts: after traffic has flowed.

@@ -221,6 +221,12 @@ func (cfg *Config) normalize() error {
 	if cfg.Events == nil {
 		return fmt.Errorf("kernel: %s: config: Events is required", cfg.Name)
 	}
+	return cfg.withDefaults()
+}
+
+// withDefaults checks the values of cfg and gives its zero fields their
+// defaults.
+func (cfg *Config) withDefaults() error {
 	switch cfg.Mode {
 	case "":
 		cfg.Mode = SP2

@@ -207,7 +207,8 @@ func (k *Kernel) initiatorUnit(b *kcb, u wire.Unit) {
 			b.frameMax = min(b.frameMax, 1<<u.TPDUSize)
 		}
 		b.state = OpenPending
-		k.send(b, &wire.Unit{Kind: wire.KindBind, MTAName: k.dn, AssocID: uint32(b.assoc), Window: uint8(b.window)})
+		bind := bindRequest(k.dn, b.assoc, b.window)
+		k.send(b, &bind)
 		k.setTimer(b, tOpen, k.cfg.Timers.Open)
 	case b.state == TConPending && u.Kind == wire.KindDR:
 		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonDRReceived, abort: noAbort, what: fmt.Sprintf("DR reason 0x%02x", u.Reason)})
@@ -599,7 +600,7 @@ func (k *Kernel) kick(c *connector) {
 	// The calling TSAP names the MTA and the connection: a restarted MTA
 	// counts again from 1, which is how it can collide with a KCB that its
 	// previous life left OpenPending at the peer.
-	b.callingTSAP = fmt.Sprintf("%s.%d", k.cfg.Name, c.connSeq)
+	b.callingTSAP = callingTSAP(k.cfg.Name, c.connSeq)
 	b.dialing = true
 	k.setTimer(b, tOpen, k.cfg.Timers.Open)
 	k.dial(b, addr)
@@ -623,8 +624,8 @@ func (k *Kernel) dialed(e event) {
 		return
 	}
 	b.path = k.attach(e.conn, b)
-	k.send(b, &wire.Unit{Kind: wire.KindCR, SrcRef: uint16(b.idx), TPDUSize: log2(k.cfg.FrameMax),
-		CallingTSAP: b.callingTSAP, CalledTSAP: b.peer})
+	cr := connectRequest(b.idx, k.cfg.FrameMax, b.callingTSAP, b.peer)
+	k.send(b, &cr)
 }
 
 // accepted claims a KCB for an inbound transport connection, or refuses it

@@ -10,7 +10,6 @@ import (
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 	. "github.com/mtastorm/mtastorm/suites/suitekit"
 )
 
@@ -35,17 +34,15 @@ expect:
 duration: 8s
 `
 
-// cutInsideBind is the number of bytes of A's CR and BIND but the last:
-// the codec's own lengths for the units the kernel sends on A's first
-// connection (calling TSAP "A.1").
-func cutInsideBind() int {
+// cutInsideBind is the number of bytes of A's CR and BIND but the last,
+// on A's first connection with the built-in defaults.
+func cutInsideBind() int64 {
 	GinkgoHelper()
-	a := scenario.MTASpec{Name: "A", Org: scenario.DefaultOrg, Site: scenario.DefaultSite}
-	cr, err := wire.EncodedLen(&wire.Unit{Kind: wire.KindCR, SrcRef: 1, TPDUSize: 13, CallingTSAP: "A.1", CalledTSAP: "B"})
+	a := scenario.BuiltinDefaults()
+	a.Name = "A"
+	n, err := harness.CutInsideBind(a, "B")
 	Expect(err).NotTo(HaveOccurred())
-	bind, err := wire.EncodedLen(&wire.Unit{Kind: wire.KindBind, MTAName: a.DN(), AssocID: 1, Window: scenario.DefaultWindow})
-	Expect(err).NotTo(HaveOccurred())
-	return cr + bind - 1
+	return n
 }
 
 var _ = Describe("the deterministic leak generator (truncate inside BIND)",
