@@ -1,4 +1,4 @@
-package main
+package stubconfig
 
 import (
 	"bytes"
@@ -10,8 +10,10 @@ import (
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
-// TestTimerKeysAreTheKernels pins mtastub's timer table to the kernel's:
-// the same keys in the same order, each setting the field the kernel names.
+// TestTimerKeysAreTheKernels pins the stub's timer table (its --timers flag,
+// its config file and, through Config.Args, harness.StubArgs) to the
+// kernel's: the same keys in the same order, each setting the field the
+// kernel names.
 func TestTimerKeysAreTheKernels(t *testing.T) {
 	if len(timerKeys) != len(kernel.TimerKeys) {
 		t.Fatalf("mtastub has %d timer keys, the kernel %d (%v)", len(timerKeys), len(kernel.TimerKeys), kernel.TimerKeys)
@@ -31,7 +33,7 @@ func TestTimerKeysAreTheKernels(t *testing.T) {
 // text shows are the kernel's.
 func TestTimersHelpShowsKernelDefaults(t *testing.T) {
 	var help bytes.Buffer
-	if _, err := parse([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
+	if _, err := Parse([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("parse -h: %v", err)
 	}
 	d := kernel.DefaultTimers()
