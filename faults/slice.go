@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -67,32 +68,113 @@ func (slice) Expand(s Spec, _ *rand.Rand) ([]Toggle, error) {
 	})
 }
 
-// Probe writes 256 bytes and sees them come back in several reads, none
-// larger than average_size+size_variation.
+// Slicer probe sizing. Toxiproxy's slicer (v2.12.0, toxics/slicer.go)
+// cuts every chunk it reads into pieces of at most average_size +
+// size_variation bytes and waits `delay` after writing each piece, so a
+// write of n bytes leaves the proxy as at least ceil(n/limit) writes, each
+// at least delay after the one before. What is NOT guaranteed is that a
+// reader sees them apart: on a loaded machine the echo server or the probe
+// runs late and one read takes several fragments, so neither a read's size
+// nor the number of reads can be asserted. The probe counts arrivals
+// instead, reads at least delay/2 after the previous one, and asks for two.
+const (
+	// sliceProbeSpan is how long the fragments of one attempt should take
+	// to come out of the proxy: long enough that a late reader still sees
+	// two arrivals, short enough for several attempts in ProbeTimeout.
+	sliceProbeSpan = 30 * time.Millisecond
+	// sliceProbeMinFragments and sliceProbeMaxFragments bound the fragments
+	// an attempt asks for; a slicer without delay gets the most, as only
+	// the scheduling of the proxy's goroutines keeps its fragments apart.
+	sliceProbeMinFragments = 4
+	sliceProbeMaxFragments = 64
+	// sliceProbeMaxBytes bounds an attempt's write, well below the 32 KiB
+	// buffers of the proxy and the echo server, so that an echo the slicer
+	// did not cut comes back in one read.
+	sliceProbeMaxBytes = 8 << 10
+	// sliceProbeAttempts bounds the attempts on one connection: every one
+	// coalesced into a single arrival means no slicing was seen.
+	sliceProbeAttempts = 8
+)
+
+// Probe writes enough bytes to be cut into several fragments sent
+// `delay` apart and passes when their echo comes back in at least two
+// distinct arrivals. An attempt whose fragments all coalesced into one
+// arrival (a reader late for the whole span) is repeated on the same
+// connection, up to sliceProbeAttempts times or the probe's deadline.
 func (slice) Probe(ctx context.Context, addr string, t Toggle) (string, error) {
 	limit := int(attr(t, "average_size") + attr(t, "size_variation"))
+	delay := time.Duration(attr(t, "delay")) * time.Microsecond
+	if limit < 1 {
+		return "", fmt.Errorf("slicer with fragments of at most %d bytes", limit)
+	}
+	k := sliceProbeMaxFragments
+	if delay > 0 {
+		k = min(max(int(sliceProbeSpan/delay)+1, sliceProbeMinFragments), sliceProbeMaxFragments)
+	}
+	n := min(k*limit, sliceProbeMaxBytes)
+	if n <= limit {
+		return "", fmt.Errorf("fragments of up to %d bytes: a probe of at most %d bytes would not be cut", limit, sliceProbeMaxBytes)
+	}
 	c, err := dial(ctx, addr)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	const n = 256
-	if _, err := c.Write(make([]byte, n)); err != nil {
-		return "", err
-	}
-	reads, biggest, got := 0, 0, 0
-	buf := make([]byte, n)
-	for got < n {
-		k, err := c.Read(buf)
-		if err != nil {
-			return "", fmt.Errorf("after %d of %d bytes: %w", got, n, err)
+	out, buf := make([]byte, n), make([]byte, n)
+	frags := (n + limit - 1) / limit
+	for attempt := 1; attempt <= sliceProbeAttempts; attempt++ {
+		if _, err := c.Write(out); err != nil {
+			return "", err
 		}
-		reads, got, biggest = reads+1, got+k, max(biggest, k)
+		a, err := readArrivals(c, buf, delay/2)
+		if err != nil {
+			return "", err
+		}
+		if a.arrivals >= 2 {
+			return fmt.Sprintf("%d bytes (at least %d fragments) arrived in %d reads, %d arrivals at least %s apart (attempt %d)",
+				n, frags, a.reads, a.arrivals, delay/2, attempt), nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	if reads < 2 || limit > 0 && biggest > limit {
-		return "", fmt.Errorf("%d bytes arrived in %d reads (largest %d), want fragments of at most %d", n, reads, biggest, limit)
+	return "", fmt.Errorf("%d bytes (at least %d fragments of at most %d bytes, %s apart) came back in one arrival, every attempt: no slicing seen",
+		n, frags, limit, delay)
+}
+
+// arrivalCount is what readArrivals saw.
+type arrivalCount struct {
+	// reads is the number of reads that returned bytes.
+	reads int
+	// arrivals is the number of reads that came at least gap after the
+	// previous one (the first read is one): fragments that arrived apart.
+	arrivals int
+}
+
+// readArrivals reads exactly len(buf) bytes from c and counts the distinct
+// arrivals. buf must hold everything expected, so that bytes that are
+// already there come in one read: a count above one shows bytes that came
+// apart in time, never a buffer too small.
+func readArrivals(c net.Conn, buf []byte, gap time.Duration) (arrivalCount, error) {
+	var (
+		a    arrivalCount
+		got  int
+		last time.Time
+	)
+	for got < len(buf) {
+		k, err := c.Read(buf[got:])
+		now := time.Now()
+		if k > 0 {
+			if a.reads == 0 || now.Sub(last) >= gap {
+				a.arrivals++
+			}
+			a.reads, got, last = a.reads+1, got+k, now
+		}
+		if err != nil {
+			return a, fmt.Errorf("after %d of %d bytes: %w", got, len(buf), err)
+		}
 	}
-	return fmt.Sprintf("%d bytes arrived in %d fragments (largest %d)", n, reads, biggest), nil
+	return a, nil
 }
 
 func (slice) stormDefault() int { return 5 }
