@@ -30,21 +30,39 @@ const faultScenarios = "scenarios/faults/*.yaml"
 //     pool-pressure row).
 //
 // The list of files is read while the tree is built; an empty or missing
-// folder leaves only the "finds the fault scenarios" spec, which fails.
+// folder leaves only the "finds the fault scenarios" spec, which fails. So
+// does a fault type (registered in package faults, or known to the scenario
+// loader) that no file in the matrix declares.
 var _ = Describe("fault matrix (DESIGN.md section 5)", func() {
 	files := suitekit.Files(faultScenarios)
 
-	It("finds the fault scenarios", Label("speed:fast", "backend:external"), func(ctx SpecContext) {
+	It("finds the fault scenarios, one for every fault type", Label("speed:fast", "backend:external"), func(ctx SpecContext) {
 		Expect(files).NotTo(BeEmpty(), "no file matches %s under %s: the fault matrix would pass without running anything",
 			faultScenarios, suitekit.Root())
-		var missing []string
-		for _, typ := range faults.Types() {
-			if !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(filepath.Base(f), typ) }) {
-				missing = append(missing, typ)
+		types := faults.Types()
+		Expect(types).NotTo(BeEmpty(), "no fault type registered: nothing to check the matrix against")
+		declared := map[string][]string{} // fault type → the files declaring a fault of it
+		for _, f := range files {
+			sc, err := scenario.Load(f)
+			if err != nil {
+				continue // its own "loads" spec fails, and its types count as missing
+			}
+			for _, fl := range sc.Faults {
+				if !slices.Contains(declared[fl.Type], suitekit.Rel(f)) {
+					declared[fl.Type] = append(declared[fl.Type], suitekit.Rel(f))
+				}
 			}
 		}
-		AddReportEntry("fault scenarios", fmt.Sprintf("%d files: %s; fault types without a file: %v",
-			len(files), strings.Join(rels(files), " "), missing), ReportEntryVisibilityFailureOrVerbose)
+		var missing []string
+		for _, typ := range types {
+			if len(declared[typ]) == 0 {
+				missing = append(missing, fmt.Sprintf("%s: no file of %s declares a %s fault (want scenarios/faults/%s.yaml)",
+					typ, faultScenarios, typ, typ))
+			}
+		}
+		AddReportEntry("fault scenarios", fmt.Sprintf("%d files: %s; fault types: %v; declared by: %v",
+			len(files), strings.Join(rels(files), " "), types, declared), ReportEntryVisibilityFailureOrVerbose)
+		Expect(missing).To(BeEmpty(), "fault types with no scenario in the matrix: they would ship untested")
 	}, SpecTimeout(10*time.Second))
 
 	for _, file := range files {
@@ -52,6 +70,9 @@ var _ = Describe("fault matrix (DESIGN.md section 5)", func() {
 	}
 })
 
+// faultTypes returns every fault type the matrix must cover: the types
+// registered in package faults and those the scenario loader knows (the
+// two lists should agree; a type in only one of them still needs a file).
 func rels(files []string) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
