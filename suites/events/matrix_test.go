@@ -105,6 +105,17 @@ func matrixFile(file string) {
 		labels = append(labels, fmt.Sprintf("event:%d", id))
 	}
 	bds := builds(sc)
+	if len(bds) != 2 {
+		// The row's table and the sp2 specs iterate over the builds: with
+		// one missing they would check nothing for it.
+		It(rel+" runs an sp2 and an sp0 build side by side", Label("speed:fast"), func(ctx SpecContext) {
+			modes := make([]string, len(bds))
+			for i, bd := range bds {
+				modes[i] = bd.mode
+			}
+			Fail(fmt.Sprintf("%s: builds %v; want sp2 and sp0, each with a link between two of its MTAs", rel, modes))
+		}, SpecTimeout(10*time.Second))
+	}
 
 	Describe(rel, Ordered, ContinueOnFailure, labels, func() {
 		var res *harness.Result

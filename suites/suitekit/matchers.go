@@ -51,7 +51,8 @@ type EmittedMatcher struct {
 }
 
 // HaveEmitted matches a result in which event id was logged at least once
-// (by any MTA unless From names one).
+// (by any MTA unless From names one). A name in From that is not an MTA of
+// the run fails it, To and NotTo alike.
 //
 //	Expect(res).To(HaveEmitted(1277).From("B"))
 //	Expect(res).To(HaveEmitted(1004).From("A").WithTuple(2, 20, 1, 8).Times(3, 3))
@@ -145,6 +146,12 @@ func (m EmittedMatcher) times() string {
 
 func (m EmittedMatcher) gomega() gcustom.CustomGomegaMatcher {
 	return resultMatcher(func(res *harness.Result) (bool, error) {
+		// A name the run does not have would make NotTo pass on nothing.
+		for _, name := range m.mtas {
+			if _, ok := res.Summary.MTAs[name]; !ok {
+				return false, fmt.Errorf("suitekit: event %s: no MTA %q in %s (MTAs: %v)", m, name, header(res), mtaNames(res))
+			}
+		}
 		return m.inRange(len(m.matching(res))), nil
 	}, m.explain)
 }
@@ -262,7 +269,9 @@ type LeakMatcher struct {
 }
 
 // HaveNoLeakedKCBs matches a result in which no sample of any MTA's pool
-// ever showed a leaked KCB (a non-Idle KCB with no live socket).
+// ever showed a leaked KCB (a non-Idle KCB with no live socket). A judged
+// MTA without a single pool sample fails it, To and NotTo alike: no
+// evidence either way.
 func HaveNoLeakedKCBs() LeakMatcher { return LeakMatcher{} }
 
 // At restricts the match to the named MTA.
@@ -292,7 +301,18 @@ func (m LeakMatcher) gomega() gcustom.CustomGomegaMatcher {
 		if _, ok := res.Summary.MTAs[m.mta]; m.mta != "" && !ok {
 			return false, fmt.Errorf("suitekit: no MTA %q in %s", m.mta, header(res))
 		}
-		for _, n := range m.leaked(res) {
+		leaked := m.leaked(res)
+		if len(leaked) == 0 {
+			return false, fmt.Errorf("suitekit: no MTA in %s: no pool to judge a leak on", header(res))
+		}
+		// The leak counts come from the pool samples: an MTA never sampled
+		// shows 0 leaked without evidence.
+		for name := range leaked {
+			if len(SamplesOf(res, name)) == 0 {
+				return false, fmt.Errorf("suitekit: no pool sample of %s in %s: nothing to judge a leak on", name, header(res))
+			}
+		}
+		for _, n := range leaked {
 			if n > 0 {
 				return false, nil
 			}
