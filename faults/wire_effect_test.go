@@ -616,6 +616,9 @@ func TestWireSwizzle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(s.Toggles) < 2*len(links) {
+			t.Fatalf("swizzle expanded to %d toggles, want a disable and an enable per link: %+v", len(s.Toggles), s.Toggles)
+		}
 		down := map[string]bool{}
 		for _, g := range s.Toggles {
 			if err := Apply(wireCtx(t), b, wireProxyName(g.Link), g); err != nil {
@@ -656,6 +659,9 @@ func TestWireStorm(t *testing.T) {
 			s, err := Expand("wire", seed, []Spec{sp})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if len(s.Toggles) == 0 {
+				t.Fatalf("seed %d: the storm expanded to no toggle: nothing to apply", seed)
 			}
 			// A connection open through each link while the storm rages.
 			for _, l := range links {
