@@ -70,9 +70,6 @@ var _ = Describe("fault matrix (DESIGN.md section 5)", func() {
 	}
 })
 
-// faultTypes returns every fault type the matrix must cover: the types
-// registered in package faults and those the scenario loader knows (the
-// two lists should agree; a type in only one of them still needs a file).
 func rels(files []string) []string {
 	out := make([]string, len(files))
 	for i, f := range files {
