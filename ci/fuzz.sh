@@ -19,8 +19,8 @@ minimize="${FUZZMINIMIZE:-2s}"
 
 # package target
 targets=(
-  "./mtastub/wire FuzzDecode"
-  "./mtastub/wire FuzzReader"
+  "./minip1 FuzzDecode"
+  "./minip1 FuzzReader"
   "./mtastub/kernel FuzzKernel"
   "./harness/scenario FuzzLoadBytes"
 )

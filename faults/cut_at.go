@@ -8,7 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // TypeCutAt is the cut_at fault's `type:` value.
@@ -54,13 +54,13 @@ func (cutAt) Expand(s Spec, _ *rand.Rand) ([]Toggle, error) {
 // Probe writes index+1 units of the toxic's kind and expects the stream to
 // end right after the index-th.
 func (cutAt) Probe(ctx context.Context, addr string, t Toggle) (string, error) {
-	kind, err := wire.ParseKind(fmt.Sprint(t.Toxic.Attributes["unit"]))
+	kind, err := minip1.ParseKind(fmt.Sprint(t.Toxic.Attributes["unit"]))
 	if err != nil {
 		return "", err
 	}
 	index := max(attr(t, "index"), 1)
 	u := sampleUnit(kind)
-	frame, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+	frame, err := minip1.AppendFrame(nil, &u, minip1.MaxFrame)
 	if err != nil {
 		return "", err
 	}
@@ -79,8 +79,8 @@ func (cutAt) Probe(ctx context.Context, addr string, t Toggle) (string, error) {
 }
 
 // sampleUnit returns a minimal valid unit of kind k.
-func sampleUnit(k wire.Kind) wire.Unit {
-	u := wire.Unit{Kind: k, MTAName: "/O=PROBE", MsgID: "probe", Seq: 1, Payload: []byte("p"), Total: 1, Flags: wire.FlagLast}
+func sampleUnit(k minip1.Kind) minip1.Unit {
+	u := minip1.Unit{Kind: k, MTAName: "/O=PROBE", MsgID: "probe", Seq: 1, Payload: []byte("p"), Total: 1, Flags: minip1.FlagLast}
 	return u
 }
 

@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // ParamKind says how a fault parameter's value is written and parsed (the
@@ -160,7 +160,7 @@ func DefaultStormKinds() []string {
 // kind the codec knows, in code order.
 func Units() []string {
 	var out []string
-	for k := wire.KindCR; k.Valid(); k++ {
+	for k := minip1.KindCR; k.Valid(); k++ {
 		out = append(out, k.String())
 	}
 	return out

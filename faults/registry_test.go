@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // recParams is a Params that answers every declared key of a fault type
@@ -181,7 +181,7 @@ func TestUnitsAreTheCodecs(t *testing.T) {
 		t.Fatalf("Units() = %v", units)
 	}
 	for _, u := range units {
-		k, err := wire.ParseKind(u)
+		k, err := minip1.ParseKind(u)
 		if err != nil || k.String() != u {
 			t.Errorf("unit %q: ParseKind = %v, %v", u, k, err)
 		}

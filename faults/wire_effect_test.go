@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // Wire-effect tests: a real TCP server on 127.0.0.1:0, a Toxiproxy proxy in
@@ -572,12 +572,12 @@ func TestWireSlowClose(t *testing.T) {
 
 func TestWireCutAt(t *testing.T) {
 	var frames [][]byte
-	for _, u := range []wire.Unit{
-		{Kind: wire.KindCR, SrcRef: 7, CallingTSAP: "A", CalledTSAP: "B"},
-		{Kind: wire.KindBind, MTAName: "c=US;a= ;p=ORG;o=Site;cn=A", Password: "pw", AssocID: 1, Window: 4},
-		{Kind: wire.KindTransfer, Seq: 1, Flags: wire.FlagLast, MsgID: "m1", Payload: []byte("body"), Total: 4},
+	for _, u := range []minip1.Unit{
+		{Kind: minip1.KindCR, SrcRef: 7, CallingTSAP: "A", CalledTSAP: "B"},
+		{Kind: minip1.KindBind, MTAName: "c=US;a= ;p=ORG;o=Site;cn=A", Password: "pw", AssocID: 1, Window: 4},
+		{Kind: minip1.KindTransfer, Seq: 1, Flags: minip1.FlagLast, MsgID: "m1", Payload: []byte("body"), Total: 4},
 	} {
-		f, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+		f, err := minip1.AppendFrame(nil, &u, minip1.MaxFrame)
 		if err != nil {
 			t.Fatal(err)
 		}

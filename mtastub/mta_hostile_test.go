@@ -27,10 +27,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // hostileConns is the size of the half-open flood.
@@ -103,13 +103,13 @@ func hostile(t *testing.T, mode kernel.Mode) {
 	}()
 
 	cr := func(calling string) []byte {
-		return mustFrame(t, wire.Unit{Kind: wire.KindCR, SrcRef: 9, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"})
+		return mustFrame(t, minip1.Unit{Kind: minip1.KindCR, SrcRef: 9, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"})
 	}
-	bind := mustFrame(t, wire.Unit{Kind: wire.KindBind, MTAName: eventlog.DN("", "", "X"), AssocID: 1, Window: 4})
+	bind := mustFrame(t, minip1.Unit{Kind: minip1.KindBind, MTAName: eventlog.DN("", "", "X"), AssocID: 1, Window: 4})
 	xfer := func(id string, seq uint32, last bool, total uint32, payload []byte) []byte {
-		u := wire.Unit{Kind: wire.KindTransfer, Seq: seq, MsgID: id, Payload: payload, Total: total}
+		u := minip1.Unit{Kind: minip1.KindTransfer, Seq: seq, MsgID: id, Payload: payload, Total: total}
 		if last {
-			u.Flags = wire.FlagLast
+			u.Flags = minip1.FlagLast
 		}
 		return mustFrame(t, u)
 	}
@@ -164,7 +164,7 @@ func hostile(t *testing.T, mode kernel.Mode) {
 			peer: []string{"CC", "ER", "EOF"}, events: map[int]int{eventlog.IDStateCheck: 1, eventlog.IDAssocErrorAnon: 1}},
 		{name: "out of order: CC in state 3", state: 3,
 			attack: func(c net.Conn) any {
-				return write(c, mustFrame(t, wire.Unit{Kind: wire.KindCC, SrcRef: 1, CallingTSAP: "X", CalledTSAP: "B"}))
+				return write(c, mustFrame(t, minip1.Unit{Kind: minip1.KindCC, SrcRef: 1, CallingTSAP: "X", CalledTSAP: "B"}))
 			},
 			peer: []string{"ABORT r=4", "EOF"}, events: map[int]int{eventlog.IDStateCheck: 1, eventlog.IDAssocError: 1}},
 		{name: "out of order: second CR in state 2", state: 1,
@@ -350,24 +350,24 @@ func (v *victim) associate(c net.Conn) net.Conn {
 		v.seq++
 		calling := fmt.Sprintf("X.%d", v.seq)
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		r := wire.NewReader(c, wire.MaxFrame)
-		if err := write(c, mustFrame(v.t, wire.Unit{Kind: wire.KindCR, SrcRef: 9, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"})); err != nil {
+		r := minip1.NewReader(c, minip1.MaxFrame)
+		if err := write(c, mustFrame(v.t, minip1.Unit{Kind: minip1.KindCR, SrcRef: 9, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"})); err != nil {
 			v.t.Fatal(err)
 		}
 		u, err := r.ReadUnit()
-		if err == nil && u.Kind == wire.KindDR && attempt < 50 {
+		if err == nil && u.Kind == minip1.KindDR && attempt < 50 {
 			_ = c.Close()
 			time.Sleep(50 * time.Millisecond)
 			c = v.dial()
 			continue
 		}
-		if err != nil || u.Kind != wire.KindCC {
+		if err != nil || u.Kind != minip1.KindCC {
 			v.t.Fatalf("associate: got %v %v, want CC", u.Kind, err)
 		}
-		if err := write(c, mustFrame(v.t, wire.Unit{Kind: wire.KindBind, MTAName: eventlog.DN("", "", "X"), AssocID: 1, Window: 4})); err != nil {
+		if err := write(c, mustFrame(v.t, minip1.Unit{Kind: minip1.KindBind, MTAName: eventlog.DN("", "", "X"), AssocID: 1, Window: 4})); err != nil {
 			v.t.Fatal(err)
 		}
-		if u, err := r.ReadUnit(); err != nil || u.Kind != wire.KindBindAccept {
+		if u, err := r.ReadUnit(); err != nil || u.Kind != minip1.KindBindAccept {
 			v.t.Fatalf("associate: got %v %v, want BIND-ACCEPT", u.Kind, err)
 		}
 		_ = c.SetDeadline(time.Time{})
@@ -375,9 +375,9 @@ func (v *victim) associate(c net.Conn) net.Conn {
 	}
 }
 
-func mustFrame(t *testing.T, u wire.Unit) []byte {
+func mustFrame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
-	f, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+	f, err := minip1.AppendFrame(nil, &u, minip1.MaxFrame)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func (p prefixed) String() string { return p.note }
 func readUnits(t *testing.T, c net.Conn, in io.Reader) []string {
 	t.Helper()
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	r := wire.NewReader(in, wire.MaxFrame)
+	r := minip1.NewReader(in, minip1.MaxFrame)
 	var out []string
 	for {
 		u, err := r.ReadUnit()
@@ -440,10 +440,10 @@ func readUnits(t *testing.T, c net.Conn, in io.Reader) []string {
 			return append(out, "EOF")
 		}
 		switch u.Kind {
-		case wire.KindAck:
-		case wire.KindAbort:
+		case minip1.KindAck:
+		case minip1.KindAbort:
 			out = append(out, fmt.Sprintf("ABORT r=%d", u.Reason))
-		case wire.KindDR:
+		case minip1.KindDR:
 			out = append(out, fmt.Sprintf("DR 0x%02x", u.Reason))
 		default:
 			out = append(out, u.Kind.String())

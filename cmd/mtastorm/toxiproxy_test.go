@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // toxiproxyFailAfter bounds a blocking step so that a bug fails the test
@@ -37,9 +37,9 @@ func (b *toxiproxyTestBuffer) String() string {
 	return b.b.String()
 }
 
-func toxiproxyTestFrame(t *testing.T, u wire.Unit) []byte {
+func toxiproxyTestFrame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
-	b, err := wire.AppendFrame(nil, &u, 0)
+	b, err := minip1.AppendFrame(nil, &u, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +114,9 @@ func TestToxiproxyCmdServesCutAt(t *testing.T) {
 		Attributes: map[string]any{"unit": "BIND", "index": 1}}); err != nil {
 		t.Fatal(err)
 	}
-	cr := toxiproxyTestFrame(t, wire.Unit{Kind: wire.KindCR, SrcRef: 1, CallingTSAP: "A", CalledTSAP: "B"})
-	bind := toxiproxyTestFrame(t, wire.Unit{Kind: wire.KindBind, MTAName: "cn=A", AssocID: 1, Window: 1})
-	tr := toxiproxyTestFrame(t, wire.Unit{Kind: wire.KindTransfer, Seq: 1, MsgID: "m", Payload: []byte("x"), Total: 1})
+	cr := toxiproxyTestFrame(t, minip1.Unit{Kind: minip1.KindCR, SrcRef: 1, CallingTSAP: "A", CalledTSAP: "B"})
+	bind := toxiproxyTestFrame(t, minip1.Unit{Kind: minip1.KindBind, MTAName: "cn=A", AssocID: 1, Window: 1})
+	tr := toxiproxyTestFrame(t, minip1.Unit{Kind: minip1.KindTransfer, Seq: 1, MsgID: "m", Payload: []byte("x"), Total: 1})
 	c, err := net.Dial("tcp", listen)
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // No secret reaches the logs, the events or the admin API's answers: not
@@ -40,10 +40,10 @@ func TestSecretsNotLogged(t *testing.T) {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	r := wire.NewReader(conn, wire.MaxFrame)
-	send := func(u wire.Unit) {
+	r := minip1.NewReader(conn, minip1.MaxFrame)
+	send := func(u minip1.Unit) {
 		t.Helper()
-		f, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+		f, err := minip1.AppendFrame(nil, &u, minip1.MaxFrame)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,19 +51,19 @@ func TestSecretsNotLogged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	expect := func(k wire.Kind) {
+	expect := func(k minip1.Kind) {
 		t.Helper()
 		if u, err := r.ReadUnit(); err != nil || u.Kind != k {
 			t.Fatalf("got %v %v, want %v", u.Kind, err, k)
 		}
 	}
-	send(wire.Unit{Kind: wire.KindCR, SrcRef: 1, TPDUSize: 13, CallingTSAP: "A.1", CalledTSAP: "B"})
-	expect(wire.KindCC)
-	send(wire.Unit{Kind: wire.KindBind, MTAName: eventlog.DN("ORG", "SITE", "A"), Password: password, AssocID: 1, Window: 4})
-	expect(wire.KindBindAccept)
-	send(wire.Unit{Kind: wire.KindTransfer, Seq: 1, Flags: wire.FlagLast, MsgID: "m1", Payload: []byte("hi"), Total: 2})
-	expect(wire.KindAck)
-	send(wire.Unit{Kind: wire.KindAbort, Reason: 3})
+	send(minip1.Unit{Kind: minip1.KindCR, SrcRef: 1, TPDUSize: 13, CallingTSAP: "A.1", CalledTSAP: "B"})
+	expect(minip1.KindCC)
+	send(minip1.Unit{Kind: minip1.KindBind, MTAName: eventlog.DN("ORG", "SITE", "A"), Password: password, AssocID: 1, Window: 4})
+	expect(minip1.KindBindAccept)
+	send(minip1.Unit{Kind: minip1.KindTransfer, Seq: 1, Flags: minip1.FlagLast, MsgID: "m1", Payload: []byte("hi"), Total: 2})
+	expect(minip1.KindAck)
+	send(minip1.Unit{Kind: minip1.KindAbort, Reason: 3})
 	_, _ = r.ReadUnit() // the stub closes
 	// Events and deliveries once the abort is logged.
 	deadline := time.Now().Add(5 * time.Second)

@@ -18,10 +18,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // ---------------------------------------------------------------------------
@@ -375,18 +375,18 @@ func (h *harness) acceptOut(l *fakeListener) *peer {
 type peer struct {
 	t    *testing.T
 	conn net.Conn
-	in   chan wire.Unit
+	in   chan minip1.Unit
 	eof  chan struct{}
 	err  error // the read error; valid once eof is closed
 }
 
 func (h *harness) newPeer(c net.Conn) *peer {
-	p := &peer{t: h.t, conn: c, in: make(chan wire.Unit, 1024), eof: make(chan struct{})}
+	p := &peer{t: h.t, conn: c, in: make(chan minip1.Unit, 1024), eof: make(chan struct{})}
 	h.mu.Lock()
 	h.peers = append(h.peers, p)
 	h.mu.Unlock()
 	go func() {
-		r := wire.NewReader(c, wire.MaxFrame)
+		r := minip1.NewReader(c, minip1.MaxFrame)
 		for {
 			u, err := r.ReadUnit()
 			if err != nil {
@@ -400,8 +400,8 @@ func (h *harness) newPeer(c net.Conn) *peer {
 	return p
 }
 
-func frame(u wire.Unit) []byte {
-	f, err := wire.AppendFrame(nil, &u, wire.MaxFrame)
+func frame(u minip1.Unit) []byte {
+	f, err := minip1.AppendFrame(nil, &u, minip1.MaxFrame)
 	if err != nil {
 		panic(fmt.Sprintf("encode %v: %v", u.Kind, err))
 	}
@@ -409,7 +409,7 @@ func frame(u wire.Unit) []byte {
 }
 
 // send writes one unit; it fails the test if the kernel closed the connection.
-func (p *peer) send(u wire.Unit) {
+func (p *peer) send(u minip1.Unit) {
 	p.t.Helper()
 	if _, err := p.conn.Write(frame(u)); err != nil {
 		p.t.Fatalf("peer: send %v: %v", u.Kind, err)
@@ -425,7 +425,7 @@ func (p *peer) write(b []byte) error {
 func (p *peer) close() { _ = p.conn.Close() }
 
 // expect returns the next unit, failing unless it is of kind k.
-func (p *peer) expect(k wire.Kind) wire.Unit {
+func (p *peer) expect(k minip1.Kind) minip1.Unit {
 	p.t.Helper()
 	select {
 	case u := <-p.in:
@@ -446,7 +446,7 @@ func (p *peer) expect(k wire.Kind) wire.Unit {
 	case <-time.After(waitLimit):
 		p.t.Fatalf("peer: nothing received, want %v", k)
 	}
-	return wire.Unit{}
+	return minip1.Unit{}
 }
 
 // expectEOF waits for the kernel to close the connection; no unit may come first.
@@ -488,15 +488,15 @@ func (p *peer) drain() []string {
 	return out
 }
 
-func unitString(u wire.Unit) string {
+func unitString(u minip1.Unit) string {
 	switch u.Kind {
-	case wire.KindDR:
+	case minip1.KindDR:
 		return fmt.Sprintf("DR 0x%02x", u.Reason)
-	case wire.KindAbort:
+	case minip1.KindAbort:
 		return fmt.Sprintf("ABORT r=%d", u.Reason)
-	case wire.KindAck:
+	case minip1.KindAck:
 		return fmt.Sprintf("ACK %s r=%d", u.MsgID, u.Result)
-	case wire.KindTransfer:
+	case minip1.KindTransfer:
 		return "TRANSFER " + u.MsgID
 	}
 	return u.Kind.String()
@@ -506,8 +506,8 @@ func unitString(u wire.Unit) string {
 
 var dnA, dnB = eventlog.DN("", "", "A"), eventlog.DN("", "", "B")
 
-func crUnit(calling string) wire.Unit {
-	return wire.Unit{Kind: wire.KindCR, SrcRef: 7, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"}
+func crUnit(calling string) minip1.Unit {
+	return minip1.Unit{Kind: minip1.KindCR, SrcRef: 7, TPDUSize: 13, CallingTSAP: calling, CalledTSAP: "B"}
 }
 
 // connectIn brings an inbound association to kernel B up to state 2 (CC received).
@@ -515,7 +515,7 @@ func (h *harness) connectIn(calling string) *peer {
 	h.t.Helper()
 	p := h.dialIn()
 	p.send(crUnit(calling))
-	cc := p.expect(wire.KindCC)
+	cc := p.expect(minip1.KindCC)
 	if cc.CallingTSAP != calling || cc.CalledTSAP != "B" || cc.DstRef != 7 {
 		h.t.Fatalf("CC %+v does not answer CR from %s", cc, calling)
 	}
@@ -526,8 +526,8 @@ func (h *harness) connectIn(calling string) *peer {
 func (h *harness) associateIn(calling string) *peer {
 	h.t.Helper()
 	p := h.connectIn(calling)
-	p.send(wire.Unit{Kind: wire.KindBind, MTAName: dnA, AssocID: 1, Window: 4})
-	acc := p.expect(wire.KindBindAccept)
+	p.send(minip1.Unit{Kind: minip1.KindBind, MTAName: dnA, AssocID: 1, Window: 4})
+	acc := p.expect(minip1.KindBindAccept)
 	if acc.MTAName != dnB {
 		h.t.Fatalf("BIND-ACCEPT names %q, want %q", acc.MTAName, dnB)
 	}
@@ -535,30 +535,30 @@ func (h *harness) associateIn(calling string) *peer {
 }
 
 // transferUnit is a one-segment TRANSFER of message id.
-func transferUnit(id string, seq uint32, payload []byte) wire.Unit {
-	return wire.Unit{Kind: wire.KindTransfer, Seq: seq, Flags: wire.FlagLast, MsgID: id, Payload: payload, Total: uint32(len(payload))}
+func transferUnit(id string, seq uint32, payload []byte) minip1.Unit {
+	return minip1.Unit{Kind: minip1.KindTransfer, Seq: seq, Flags: minip1.FlagLast, MsgID: id, Payload: payload, Total: uint32(len(payload))}
 }
 
 // answerOut plays the responder for a connection kernel A dialled: it
 // takes CR, answers CC and returns the CR.
-func (p *peer) answerCR() wire.Unit {
+func (p *peer) answerCR() minip1.Unit {
 	p.t.Helper()
-	cr := p.expect(wire.KindCR)
-	p.send(wire.Unit{Kind: wire.KindCC, DstRef: cr.SrcRef, SrcRef: 1, TPDUSize: 13, CallingTSAP: cr.CallingTSAP, CalledTSAP: "B"})
+	cr := p.expect(minip1.KindCR)
+	p.send(minip1.Unit{Kind: minip1.KindCC, DstRef: cr.SrcRef, SrcRef: 1, TPDUSize: 13, CallingTSAP: cr.CallingTSAP, CalledTSAP: "B"})
 	return cr
 }
 
 // associateOut accepts kernel A's next connection to l and brings it to
 // state 3, returning the peer and the CR.
-func (h *harness) associateOut(l *fakeListener) (*peer, wire.Unit) {
+func (h *harness) associateOut(l *fakeListener) (*peer, minip1.Unit) {
 	h.t.Helper()
 	p := h.acceptOut(l)
 	cr := p.answerCR()
-	bind := p.expect(wire.KindBind)
+	bind := p.expect(minip1.KindBind)
 	if bind.MTAName != dnA {
 		h.t.Fatalf("BIND names %q, want %q", bind.MTAName, dnA)
 	}
-	p.send(wire.Unit{Kind: wire.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID, Window: 4})
+	p.send(minip1.Unit{Kind: minip1.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID, Window: 4})
 	return p, cr
 }
 

@@ -6,8 +6,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // outcome is what a hook script leaves observable.
@@ -40,10 +40,10 @@ const (
 
 // abortByTransferTimer associates kernel A with a fake B, lets the transfer
 // timer fire and returns the peer right after the ABORT.
-func abortByTransferTimer(t *testing.T, h *harness, lb *fakeListener) (*peer, wire.Unit) {
+func abortByTransferTimer(t *testing.T, h *harness, lb *fakeListener) (*peer, minip1.Unit) {
 	h.submit("m1", 1000)
 	p, _ := h.associateOut(lb)
-	tr := p.expect(wire.KindTransfer)
+	tr := p.expect(minip1.KindTransfer)
 	time.Sleep(500*time.Millisecond + 1000*time.Second/kernel.FloorRate)
 	synctest.Wait()
 	return p, tr
@@ -79,7 +79,7 @@ func TestBuildHooks(t *testing.T) {
 				lb := n.listen("B")
 				h.submit("m1", 10)
 				p := h.acceptOut(lb)
-				p.expect(wire.KindCR)
+				p.expect(minip1.KindCR)
 				p.close()
 				return observe(h, p)
 			},
@@ -96,7 +96,7 @@ func TestBuildHooks(t *testing.T) {
 				h.submit("m1", 10)
 				p := h.acceptOut(lb)
 				p.answerCR()
-				p.expect(wire.KindBind)
+				p.expect(minip1.KindBind)
 				p.close()
 				return observe(h, p)
 			},
@@ -151,7 +151,7 @@ func TestBuildHooks(t *testing.T) {
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
 				p, _ := abortByTransferTimer(t, h, n.listen("B"))
-				p.expect(wire.KindAbort)
+				p.expect(minip1.KindAbort)
 				p.close()
 				return observe(h, p)
 			},
@@ -184,9 +184,9 @@ func TestBuildHooks(t *testing.T) {
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
 				p, tr := abortByTransferTimer(t, h, n.listen("B"))
-				p.expect(wire.KindAbort)
+				p.expect(minip1.KindAbort)
 				time.Sleep(50 * time.Millisecond) // before the retry claims KCB 1 again
-				err := p.write(frame(wire.Unit{Kind: wire.KindAck, Seq: tr.Seq, MsgID: tr.MsgID}))
+				err := p.write(frame(minip1.Unit{Kind: minip1.KindAck, Seq: tr.Seq, MsgID: tr.MsgID}))
 				equal(t, "late ACK written", err == nil, mode == kernel.SP0)
 				o := observe(h, p)
 				equal(t, "acked", h.snap().Acked, 0)

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/store"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // State is a KCB state (DESIGN.md section 3).
@@ -88,7 +88,7 @@ type kcb struct {
 	window   int
 	frameMax int
 	nextSeq  uint32
-	reasm    *wire.Reassembler
+	reasm    *minip1.Reassembler
 
 	timers [nTimers]*time.Timer
 	tseq   [nTimers]uint64
@@ -165,7 +165,7 @@ type event struct {
 	gen   uint64
 	path  *path
 	conn  net.Conn
-	unit  wire.Unit
+	unit  minip1.Unit
 	frame []byte // evUnit: the buffer unit.Payload aliases, recycled after handling
 	err   error
 	timer timerKind
@@ -200,7 +200,7 @@ func (k *Kernel) claim(b *kcb, role Role, state State) {
 	k.nextAssoc++
 	b.assoc = k.nextAssoc
 	b.window, b.frameMax, b.nextSeq = k.cfg.Window, k.cfg.FrameMax, 1
-	b.reasm = wire.NewReassembler(16 << 20)
+	b.reasm = minip1.NewReassembler(16 << 20)
 }
 
 // toIdle returns b to the pool: timers stopped, generation bumped, entity cleared.

@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/store"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // Mode selects the build of the MTA kernel.
@@ -261,13 +261,13 @@ func (cfg *Config) withDefaults() error {
 		return fmt.Errorf("kernel: %s: config: leak_probability %v (want 0..1)", cfg.Name, *cfg.LeakProbability)
 	}
 	if cfg.FrameMax == 0 {
-		cfg.FrameMax = 1 << wire.DefaultTPDUSizeLog2
+		cfg.FrameMax = 1 << minip1.DefaultTPDUSizeLog2
 	}
-	if cfg.FrameMax < 128 || cfg.FrameMax > wire.MaxFrame {
-		return fmt.Errorf("kernel: %s: config: frame max %d (want 128..%d)", cfg.Name, cfg.FrameMax, wire.MaxFrame)
+	if cfg.FrameMax < 128 || cfg.FrameMax > minip1.MaxFrame {
+		return fmt.Errorf("kernel: %s: config: frame max %d (want 128..%d)", cfg.Name, cfg.FrameMax, minip1.MaxFrame)
 	}
 	// CR and CC carry the size as a power of two: use exactly what is offered.
-	cfg.FrameMax = min(1<<log2(cfg.FrameMax), wire.MaxFrame)
+	cfg.FrameMax = min(1<<log2(cfg.FrameMax), minip1.MaxFrame)
 	if cfg.Store == nil {
 		cfg.Store = store.NewMemory()
 	}

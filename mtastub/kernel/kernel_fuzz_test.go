@@ -30,9 +30,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // maxOps bounds a script so that one input stays fast.
@@ -94,17 +94,17 @@ func TestKernelScripts(t *testing.T) {
 // transitions lists, per role and state, the unit kinds that have a
 // transition (DESIGN.md section 3). ABORT and ER terminate any live
 // association and are checked apart.
-var transitions = map[kernel.Role]map[kernel.State][]wire.Kind{
+var transitions = map[kernel.Role]map[kernel.State][]minip1.Kind{
 	kernel.Responder: {
-		kernel.TConPending: {wire.KindCR},
-		kernel.OpenPending: {wire.KindBind},
-		kernel.Associated:  {wire.KindTransfer, wire.KindRelease},
+		kernel.TConPending: {minip1.KindCR},
+		kernel.OpenPending: {minip1.KindBind},
+		kernel.Associated:  {minip1.KindTransfer, minip1.KindRelease},
 	},
 	kernel.Initiator: {
-		kernel.TConPending: {wire.KindCC, wire.KindDR},
-		kernel.OpenPending: {wire.KindBindAccept, wire.KindBindRefuse},
-		kernel.Associated:  {wire.KindAck, wire.KindRelease},
-		kernel.Releasing:   {wire.KindAck, wire.KindReleaseConfirm},
+		kernel.TConPending: {minip1.KindCC, minip1.KindDR},
+		kernel.OpenPending: {minip1.KindBindAccept, minip1.KindBindRefuse},
+		kernel.Associated:  {minip1.KindAck, minip1.KindRelease},
+		kernel.Releasing:   {minip1.KindAck, minip1.KindReleaseConfirm},
 	},
 }
 
@@ -153,7 +153,7 @@ func runScript(t *testing.T, in []byte) {
 		switch {
 		case op < 12:
 			i++
-			s.sendUnit(wire.Kind(op+1), arg)
+			s.sendUnit(minip1.Kind(op+1), arg)
 		case op == 12:
 			i++
 			m := int(arg & 31)
@@ -237,33 +237,33 @@ func (s *script) kcb() (kernel.KCBInfo, bool) {
 	return kernel.KCBInfo{}, false
 }
 
-func (s *script) unit(k wire.Kind, arg byte) wire.Unit {
-	u := wire.Unit{Kind: k}
+func (s *script) unit(k minip1.Kind, arg byte) minip1.Unit {
+	u := minip1.Unit{Kind: k}
 	switch k {
-	case wire.KindCR, wire.KindCC:
+	case minip1.KindCR, minip1.KindCC:
 		u.SrcRef, u.DstRef, u.TPDUSize = 7, uint16(arg&3), []uint8{0, 7, 13, 16}[arg>>6]
 		u.CallingTSAP, u.CalledTSAP = fmt.Sprintf("A.%d", arg&3), "B"
-		if k == wire.KindCC {
+		if k == minip1.KindCC {
 			u.CallingTSAP, u.CalledTSAP = "A.1", "B"
 		}
 		if arg&4 != 0 {
 			u.CalledTSAP = "Z"
 		}
-	case wire.KindDR:
-		u.Reason = []uint8{wire.DRCongestion, wire.DRDuplicateTSAP, wire.DRUnknownTSAP, arg}[arg&3]
-	case wire.KindER:
+	case minip1.KindDR:
+		u.Reason = []uint8{minip1.DRCongestion, minip1.DRDuplicateTSAP, minip1.DRUnknownTSAP, arg}[arg&3]
+	case minip1.KindER:
 		u.Cause = arg
-	case wire.KindBind, wire.KindBindAccept:
+	case minip1.KindBind, minip1.KindBindAccept:
 		u.MTAName, u.AssocID, u.Window = dnA, uint32(arg), arg>>5
-		if k == wire.KindBindAccept {
+		if k == minip1.KindBindAccept {
 			u.MTAName = dnB
 		}
-		if arg&1 != 0 && k == wire.KindBind {
+		if arg&1 != 0 && k == minip1.KindBind {
 			u.MTAName = "" // refused
 		}
-	case wire.KindBindRefuse:
+	case minip1.KindBindRefuse:
 		u.Provider, u.Reason = arg&1, arg>>1
-	case wire.KindTransfer:
+	case minip1.KindTransfer:
 		// Low bits: the message; bit 7 starts a two-segment message.
 		id := fmt.Sprintf("m%d", arg&7)
 		payload := []byte("xyz")[:arg>>3&3]
@@ -271,15 +271,15 @@ func (s *script) unit(k wire.Kind, arg byte) wire.Unit {
 		if arg&0x80 != 0 {
 			u.Flags, u.Total = 0, uint32(len(payload))+1
 		}
-	case wire.KindAck:
+	case minip1.KindAck:
 		u.Seq, u.Result, u.MsgID = uint32(arg>>2)+1, arg&3, fmt.Sprintf("m%d", arg>>4&3)
-	case wire.KindRelease, wire.KindAbort:
+	case minip1.KindRelease, minip1.KindAbort:
 		u.Reason = arg % 5
 	}
 	return u
 }
 
-func (s *script) sendUnit(k wire.Kind, arg byte) {
+func (s *script) sendUnit(k minip1.Kind, arg byte) {
 	if s.p == nil {
 		return
 	}
@@ -288,7 +288,7 @@ func (s *script) sendUnit(k wire.Kind, arg byte) {
 	if err := s.p.write(frame(s.unit(k, arg))); err != nil {
 		return // the kernel closed the connection
 	}
-	if !s.sync || !known || b.State == kernel.Idle || k == wire.KindAbort || k == wire.KindER {
+	if !s.sync || !known || b.State == kernel.Idle || k == minip1.KindAbort || k == minip1.KindER {
 		synctest.Wait()
 		return
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // A peer that opens more partial messages than the window is aborted as a
@@ -19,10 +19,10 @@ func TestHostileTooManyPartialMessages(t *testing.T) {
 		defer h.close()
 		p := h.associateIn("A.1") // window 4
 		for i := range 4 {
-			p.send(wire.Unit{Kind: wire.KindTransfer, Seq: 1, MsgID: fmt.Sprintf("p%d", i), Payload: []byte("x"), Total: 16 << 20})
+			p.send(minip1.Unit{Kind: minip1.KindTransfer, Seq: 1, MsgID: fmt.Sprintf("p%d", i), Payload: []byte("x"), Total: 16 << 20})
 		}
 		equalSlice(t, "events after the window's worth", h.events(), nil)
-		p.send(wire.Unit{Kind: wire.KindTransfer, Seq: 1, MsgID: "p4", Payload: []byte("x"), Total: 16 << 20})
+		p.send(minip1.Unit{Kind: minip1.KindTransfer, Seq: 1, MsgID: "p4", Payload: []byte("x"), Total: 16 << 20})
 		equalSlice(t, "events", h.events(), []string{"1004 kcb=1 [3 20 2 6]"})
 		if got := p.drain(); len(got) == 0 || got[0] != "ABORT r=4" {
 			t.Fatalf("peer got %v, want ABORT r=4 first", got)
@@ -42,17 +42,17 @@ func TestHostileUnreadAcks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		r := wire.NewReader(c, wire.MaxFrame)
+		r := minip1.NewReader(c, minip1.MaxFrame)
 		if _, err := c.Write(frame(crUnit("A.1"))); err != nil {
 			t.Fatal(err)
 		}
-		if u, err := r.ReadUnit(); err != nil || u.Kind != wire.KindCC {
+		if u, err := r.ReadUnit(); err != nil || u.Kind != minip1.KindCC {
 			t.Fatalf("got %v %v, want CC", u.Kind, err)
 		}
-		if _, err := c.Write(frame(wire.Unit{Kind: wire.KindBind, MTAName: dnA, AssocID: 1, Window: 4})); err != nil {
+		if _, err := c.Write(frame(minip1.Unit{Kind: minip1.KindBind, MTAName: dnA, AssocID: 1, Window: 4})); err != nil {
 			t.Fatal(err)
 		}
-		if u, err := r.ReadUnit(); err != nil || u.Kind != wire.KindBindAccept {
+		if u, err := r.ReadUnit(); err != nil || u.Kind != minip1.KindBindAccept {
 			t.Fatalf("got %v %v, want BIND-ACCEPT", u.Kind, err)
 		}
 		// From here on nothing is read: net.Pipe blocks the kernel's writer at once.

@@ -9,9 +9,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // TestMain fails the package if any goroutine outlives the tests.
@@ -64,7 +64,7 @@ func TestOpenTimerInitiatorState1(t *testing.T) {
 		t0 := time.Now()
 		h.submit("m1", 100)
 		p := h.acceptOut(lb)
-		cr := p.expect(wire.KindCR)
+		cr := p.expect(minip1.KindCR)
 		equal(t, "calling TSAP", cr.CallingTSAP, "A.1")
 		equal(t, "called TSAP", cr.CalledTSAP, "B")
 		equalSlice(t, "states", h.states(), []kernel.State{kernel.TConPending, 0, 0, 0, 0, 0, 0})
@@ -84,7 +84,7 @@ func TestOpenTimerInitiatorState1(t *testing.T) {
 		equal(t, "queued", s.Queued, 1)
 
 		p2 := h.acceptOut(lb)
-		equal(t, "second CR calling TSAP", p2.expect(wire.KindCR).CallingTSAP, "A.2")
+		equal(t, "second CR calling TSAP", p2.expect(minip1.KindCR).CallingTSAP, "A.2")
 		equalSlice(t, "dial times", n.dialTimes("B"), []time.Time{t0, t0.Add(400 * time.Millisecond)})
 	})
 }
@@ -101,7 +101,7 @@ func TestOpenTimerInitiatorState2(t *testing.T) {
 		p := h.acceptOut(lb)
 		p.answerCR()
 		t1 := time.Now()
-		p.expect(wire.KindBind)
+		p.expect(minip1.KindBind)
 		equalSlice(t, "states", h.states()[:2], []kernel.State{kernel.OpenPending, kernel.Idle})
 
 		time.Sleep(300*time.Millisecond - time.Nanosecond)
@@ -185,7 +185,7 @@ func TestOpenRetryInterval(t *testing.T) {
 				lb := n.listen("B")
 				n.setDown("B", false)
 				p := h.acceptOut(lb)
-				equal(t, "calling TSAP", p.expect(wire.KindCR).CallingTSAP, "A."+strconv.Itoa(want+1))
+				equal(t, "calling TSAP", p.expect(minip1.KindCR).CallingTSAP, "A."+strconv.Itoa(want+1))
 			})
 		})
 	}
@@ -203,7 +203,7 @@ func TestTransferTimer(t *testing.T) {
 		h.submit("m1", 1000)
 		p, _ := h.associateOut(lb)
 		t1 := time.Now()
-		tr := p.expect(wire.KindTransfer)
+		tr := p.expect(minip1.KindTransfer)
 		equal(t, "msg id", tr.MsgID, "m1")
 		equal(t, "seq", tr.Seq, uint32(1))
 		d := 500*time.Millisecond + 1000*time.Second/kernel.FloorRate
@@ -212,8 +212,8 @@ func TestTransferTimer(t *testing.T) {
 		equalSlice(t, "before the transfer timer", p.drain(), nil)
 		equalSlice(t, "events before", h.events(), nil)
 		time.Sleep(time.Nanosecond)
-		ab := p.expect(wire.KindAbort)
-		equal(t, "ABORT reason", ab.Reason, uint8(wire.AbortTemporary))
+		ab := p.expect(minip1.KindAbort)
+		equal(t, "ABORT reason", ab.Reason, uint8(minip1.AbortTemporary))
 		equalSlice(t, "events", h.events(), []string{"1004 kcb=1 [3 20 1 4]"})
 		equal(t, "1004 time", h.record(eventlog.IDAssocError).Time, atMicro(t1.Add(d)))
 		s := h.snap()
@@ -222,11 +222,11 @@ func TestTransferTimer(t *testing.T) {
 
 		p2, cr := h.associateOut(lb)
 		equal(t, "calling TSAP", cr.CallingTSAP, "A.2")
-		tr2 := p2.expect(wire.KindTransfer)
+		tr2 := p2.expect(minip1.KindTransfer)
 		equal(t, "re-sent id", tr2.MsgID, "m1")
 		equal(t, "re-sent seq", tr2.Seq, uint32(1))
 		equal(t, "re-sent payload", string(tr2.Payload), string(tr.Payload))
-		p2.send(wire.Unit{Kind: wire.KindAck, Seq: tr2.Seq, MsgID: "m1"})
+		p2.send(minip1.Unit{Kind: minip1.KindAck, Seq: tr2.Seq, MsgID: "m1"})
 		s = h.snap()
 		equal(t, "resent", s.Resent, 1)
 		equal(t, "acked", s.Acked, 1)
@@ -245,8 +245,8 @@ func TestLifetimeRelease(t *testing.T) {
 		lb := n.listen("B")
 		h.submit("m1", 100)
 		p, _ := h.associateOut(lb)
-		tr := p.expect(wire.KindTransfer)
-		p.send(wire.Unit{Kind: wire.KindAck, Seq: tr.Seq, MsgID: tr.MsgID})
+		tr := p.expect(minip1.KindTransfer)
+		p.send(minip1.Unit{Kind: minip1.KindAck, Seq: tr.Seq, MsgID: tr.MsgID})
 		s := h.snap()
 		equal(t, "acked", s.Acked, 1)
 		equal(t, "KCB 1", s.KCBs[1].State, kernel.Associated)
@@ -256,7 +256,7 @@ func TestLifetimeRelease(t *testing.T) {
 		time.Sleep(time.Nanosecond)
 		equalSlice(t, "at lifetime", p.drain(), []string{"RELEASE"})
 		equal(t, "KCB 1", h.snap().KCBs[1].State, kernel.Releasing)
-		p.send(wire.Unit{Kind: wire.KindReleaseConfirm})
+		p.send(minip1.Unit{Kind: minip1.KindReleaseConfirm})
 		p.expectEOF()
 		s = h.snap()
 		equal(t, "baseline", s.Baseline(), true)
@@ -274,8 +274,8 @@ func TestDisconnectTimer(t *testing.T) {
 		defer h.close()
 
 		p := h.associateIn("A.1")
-		p.send(wire.Unit{Kind: wire.KindRelease, Reason: 0})
-		p.expect(wire.KindReleaseConfirm)
+		p.send(minip1.Unit{Kind: minip1.KindRelease, Reason: 0})
+		p.expect(minip1.KindReleaseConfirm)
 		equal(t, "KCB 1", h.snap().KCBs[1].State, kernel.TDiscPending)
 		time.Sleep(200*time.Millisecond - time.Nanosecond)
 		equal(t, "KCB 1 before the disconnect timer", h.snap().KCBs[1].State, kernel.TDiscPending)
@@ -286,8 +286,8 @@ func TestDisconnectTimer(t *testing.T) {
 
 		// The initiator closing first ends TDiscPending at once.
 		p2 := h.associateIn("A.2")
-		p2.send(wire.Unit{Kind: wire.KindRelease, Reason: 0})
-		p2.expect(wire.KindReleaseConfirm)
+		p2.send(minip1.Unit{Kind: minip1.KindRelease, Reason: 0})
+		p2.expect(minip1.KindReleaseConfirm)
 		p2.close()
 		equalSlice(t, "states after close", h.states(), idle(7))
 		equalSlice(t, "events", h.events(), nil)
@@ -315,7 +315,7 @@ func TestReassemblyTimer(t *testing.T) {
 		r := h.record(eventlog.IDAssocError)
 		equal(t, "1004 time", r.Time, atMicro(t1.Add(300*time.Millisecond)))
 		equal(t, "1004 entity", r.Entity, dnA)
-		equal(t, "ABORT reason", p.expect(wire.KindAbort).Reason, uint8(wire.AbortTemporary))
+		equal(t, "ABORT reason", p.expect(minip1.KindAbort).Reason, uint8(minip1.AbortTemporary))
 		equalSlice(t, "states", h.states(), idle(7))
 		equal(t, "delivered", h.snap().Delivered, 0)
 	})
@@ -335,7 +335,7 @@ func TestReassemblySlicesInTime(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		ack := p.expect(wire.KindAck)
+		ack := p.expect(minip1.KindAck)
 		equal(t, "ACK", unitString(ack), "ACK m1 r=0")
 		equalSlice(t, "events", h.events(), nil)
 		equal(t, "delivered", len(h.deliveries()), 1)

@@ -12,10 +12,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // leakPattern makes n state-2 open errors on an sp0 responder (each with
@@ -106,20 +106,20 @@ func TestResendAfterCut(t *testing.T) {
 		h.submit("m1", 100)
 		h.submit("m2", 100)
 		p, _ := h.associateOut(lb)
-		t1 := p.expect(wire.KindTransfer)
-		t2 := p.expect(wire.KindTransfer)
+		t1 := p.expect(minip1.KindTransfer)
+		t2 := p.expect(minip1.KindTransfer)
 		equalSlice(t, "ids", []string{t1.MsgID, t2.MsgID}, []string{"m1", "m2"})
-		p.send(wire.Unit{Kind: wire.KindAck, Seq: t1.Seq, MsgID: "m1"})
+		p.send(minip1.Unit{Kind: minip1.KindAck, Seq: t1.Seq, MsgID: "m1"})
 		equal(t, "acked", h.snap().Acked, 1)
 		p.close() // cut with m2 unacknowledged
 		equalSlice(t, "events", h.events(), []string{"1004 kcb=1 [3 20 1 1]"})
 		equal(t, "queued", h.snap().Queued, 1)
 
 		p2, _ := h.associateOut(lb)
-		r := p2.expect(wire.KindTransfer)
+		r := p2.expect(minip1.KindTransfer)
 		equal(t, "re-sent id", r.MsgID, "m2")
 		equal(t, "re-sent seq", r.Seq, uint32(1))
-		p2.send(wire.Unit{Kind: wire.KindAck, Seq: r.Seq, MsgID: "m2"})
+		p2.send(minip1.Unit{Kind: minip1.KindAck, Seq: r.Seq, MsgID: "m2"})
 		equalSlice(t, "nothing more sent", p2.drain(), nil)
 		s := h.snap()
 		equal(t, "acked", s.Acked, 2)
@@ -138,17 +138,17 @@ func TestDuplicateDeliveredOnce(t *testing.T) {
 		defer h.close()
 		p := h.associateIn("A.1")
 		p.send(transferUnit("m1", 1, []byte("one")))
-		equal(t, "first ACK", unitString(p.expect(wire.KindAck)), "ACK m1 r=0")
+		equal(t, "first ACK", unitString(p.expect(minip1.KindAck)), "ACK m1 r=0")
 		p.close()
 		equalSlice(t, "events", h.events(), []string{"1004 kcb=1 [3 26 2 1]"})
 
 		p2 := h.associateIn("A.2")
 		p2.send(transferUnit("m1", 1, []byte("one")))
-		equal(t, "repeat ACK", unitString(p2.expect(wire.KindAck)), "ACK m1 r=1")
+		equal(t, "repeat ACK", unitString(p2.expect(minip1.KindAck)), "ACK m1 r=1")
 		p2.send(transferUnit("m2", 2, []byte("two")))
-		equal(t, "new ACK", unitString(p2.expect(wire.KindAck)), "ACK m2 r=0")
+		equal(t, "new ACK", unitString(p2.expect(minip1.KindAck)), "ACK m2 r=0")
 		p2.send(transferUnit("m1", 3, []byte("one")))
-		equal(t, "repeat ACK", unitString(p2.expect(wire.KindAck)), "ACK m1 r=1")
+		equal(t, "repeat ACK", unitString(p2.expect(minip1.KindAck)), "ACK m1 r=1")
 
 		s := h.snap()
 		equal(t, "delivered", s.Delivered, 2)
@@ -168,7 +168,7 @@ func TestDuplicateDeliveredOnce(t *testing.T) {
 type relay struct {
 	n   *fakeNet
 	l   *fakeListener
-	cut func(from string, u wire.Unit) bool
+	cut func(from string, u minip1.Unit) bool
 }
 
 func (r *relay) run() {
@@ -188,13 +188,13 @@ func (r *relay) run() {
 			Write([]byte) (int, error)
 		}) {
 			defer closeBoth()
-			rd := wire.NewReader(src, wire.MaxFrame)
+			rd := minip1.NewReader(src, minip1.MaxFrame)
 			for {
 				f, err := rd.ReadFrame()
 				if err != nil {
 					return
 				}
-				u, err := wire.Decode(f)
+				u, err := minip1.Decode(f)
 				if err == nil && r.cut(from, u) {
 					return
 				}
@@ -218,9 +218,9 @@ func TestExactlyOnceAcrossCut(t *testing.T) {
 		ha := startKernel(t, n, "A", mode, withPeer("B", "relay"), withWindow(1))
 		r := &relay{n: n, l: n.listen("relay")}
 		var acks atomic.Int32
-		r.cut = func(from string, u wire.Unit) bool {
+		r.cut = func(from string, u minip1.Unit) bool {
 			// Lose the second ACK (m2's) and cut the link.
-			return from == "B" && u.Kind == wire.KindAck && acks.Add(1) == 2
+			return from == "B" && u.Kind == minip1.KindAck && acks.Add(1) == 2
 		}
 		go r.run()
 		defer func() {
@@ -262,7 +262,7 @@ func TestRestartCollidesWithLeakedKCB(t *testing.T) {
 		r := &relay{n: n, l: n.listen("relay")}
 		var cutting atomic.Bool
 		cutting.Store(true)
-		r.cut = func(from string, u wire.Unit) bool { return cutting.Load() && u.Kind == wire.KindBind }
+		r.cut = func(from string, u minip1.Unit) bool { return cutting.Load() && u.Kind == minip1.KindBind }
 		go r.run()
 		defer func() {
 			ha.close()
@@ -314,8 +314,8 @@ func TestMalformedFrame(t *testing.T) {
 		"parameter past the LI": {0x03, 0x00, 0x00, 0x0C, 0x02, 0xF0, 0x80, 0x14, 0x03, 0x0A, 0x09, 0x01},
 	}
 	for name, b := range bad {
-		if len(b) >= wire.MinFrame && int(b[2])<<8|int(b[3]) == len(b) {
-			if _, err := wire.Decode(b); !errors.Is(err, wire.ErrMalformed) {
+		if len(b) >= minip1.MinFrame && int(b[2])<<8|int(b[3]) == len(b) {
+			if _, err := minip1.Decode(b); !errors.Is(err, minip1.ErrMalformed) {
 				t.Fatalf("%s: precondition: Decode = %v, want ErrMalformed", name, err)
 			}
 		}
@@ -353,7 +353,7 @@ func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
 		lb := n.listen("B")
 		h.submit("m1", 10)
 		p = h.acceptOut(lb)
-		p.expect(wire.KindCR)
+		p.expect(minip1.KindCR)
 		want, peerWants = []string{"1004 kcb=1 [1 20 1 8]"}, []string{"ER", "EOF"}
 	}
 	defer h.close()
@@ -375,7 +375,7 @@ func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
 	// The kernel still works.
 	p2 := h.associateIn("A.2")
 	p2.send(transferUnit("m9", 1, []byte("ok")))
-	equal(t, "ACK", unitString(p2.expect(wire.KindAck)), "ACK m9 r=0")
+	equal(t, "ACK", unitString(p2.expect(minip1.KindAck)), "ACK m9 r=0")
 }
 
 // ---------------------------------------------------------------------------

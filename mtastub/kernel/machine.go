@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // Service types and flavors used in event text (DESIGN.md section 2).
@@ -57,27 +57,27 @@ const noAbort = 0xFF
 const erCauseInvalid = 0x03
 
 // unitService maps a received unit to its service type and flavor.
-func unitService(k wire.Kind) (svc, flavor int) {
+func unitService(k minip1.Kind) (svc, flavor int) {
 	switch k {
-	case wire.KindCR:
+	case minip1.KindCR:
 		return SvcTConnect, FlavorIndication
-	case wire.KindCC, wire.KindDR:
+	case minip1.KindCC, minip1.KindDR:
 		return SvcTConnect, FlavorConfirm
-	case wire.KindER:
+	case minip1.KindER:
 		return SvcProtocol, FlavorIndication
-	case wire.KindBind:
+	case minip1.KindBind:
 		return SvcAssociate, FlavorIndication
-	case wire.KindBindAccept, wire.KindBindRefuse:
+	case minip1.KindBindAccept, minip1.KindBindRefuse:
 		return SvcAssociate, FlavorConfirm
-	case wire.KindTransfer:
+	case minip1.KindTransfer:
 		return SvcTransfer, FlavorIndication
-	case wire.KindAck:
+	case minip1.KindAck:
 		return SvcTransfer, FlavorConfirm
-	case wire.KindRelease:
+	case minip1.KindRelease:
 		return SvcRelease, FlavorIndication
-	case wire.KindReleaseConfirm:
+	case minip1.KindReleaseConfirm:
 		return SvcRelease, FlavorConfirm
-	case wire.KindAbort:
+	case minip1.KindAbort:
 		return SvcAbort, FlavorIndication
 	}
 	return SvcProtocol, FlavorIndication
@@ -133,7 +133,7 @@ func (k *Kernel) fromPath(e event) {
 		k.dispatch(b, e.unit)
 	case evBad:
 		k.log.Warn("malformed frame", "kcb", b.idx, "state", b.state, "err", e.err)
-		k.fail(b, cause{svc: SvcProtocol, flavor: FlavorIndication, reason: ReasonProtocol, abort: wire.AbortProtocol, what: e.err.Error()})
+		k.fail(b, cause{svc: SvcProtocol, flavor: FlavorIndication, reason: ReasonProtocol, abort: minip1.AbortProtocol, what: e.err.Error()})
 	case evClosed:
 		if b.state == TDiscPending {
 			k.finishAssoc(b)
@@ -145,7 +145,7 @@ func (k *Kernel) fromPath(e event) {
 		}
 		k.fail(b, cause{svc: SvcTDisconnect, flavor: FlavorIndication, reason: reason, abort: noAbort, what: "transport disconnected: " + errText(e.err)})
 	case evReasm:
-		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonReasmTimer, abort: wire.AbortTemporary, what: "reassembly timer"})
+		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonReasmTimer, abort: minip1.AbortTemporary, what: "reassembly timer"})
 	}
 }
 
@@ -177,7 +177,7 @@ func errText(err error) string {
 }
 
 // dispatch runs the state table for a unit that reached KCB b.
-func (k *Kernel) dispatch(b *kcb, u wire.Unit) {
+func (k *Kernel) dispatch(b *kcb, u minip1.Unit) {
 	if b.state == Idle {
 		k.stateCheck(b, u.Kind)
 		return
@@ -191,18 +191,18 @@ func (k *Kernel) dispatch(b *kcb, u wire.Unit) {
 
 // stateCheck logs 1198 for a unit with no transition in b's state; a live
 // association is then terminated.
-func (k *Kernel) stateCheck(b *kcb, kind wire.Kind) {
+func (k *Kernel) stateCheck(b *kcb, kind minip1.Kind) {
 	svc, flavor := unitService(kind)
 	k.emit(eventlog.Record{ID: eventlog.IDStateCheck, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Entity: b.entity, Assoc: b.assoc})
 	k.log.Debug("state check failure", "kcb", b.idx, "state", b.state, "unit", kind)
 	if b.state != Idle {
-		k.fail(b, cause{svc: svc, flavor: flavor, reason: ReasonProtocol, abort: wire.AbortProtocol, what: "state check failure on " + kind.String()})
+		k.fail(b, cause{svc: svc, flavor: flavor, reason: ReasonProtocol, abort: minip1.AbortProtocol, what: "state check failure on " + kind.String()})
 	}
 }
 
-func (k *Kernel) initiatorUnit(b *kcb, u wire.Unit) {
+func (k *Kernel) initiatorUnit(b *kcb, u minip1.Unit) {
 	switch {
-	case b.state == TConPending && u.Kind == wire.KindCC:
+	case b.state == TConPending && u.Kind == minip1.KindCC:
 		if u.TPDUSize >= 7 && u.TPDUSize <= 16 {
 			b.frameMax = min(b.frameMax, 1<<u.TPDUSize)
 		}
@@ -210,26 +210,26 @@ func (k *Kernel) initiatorUnit(b *kcb, u wire.Unit) {
 		bind := bindRequest(k.dn, b.assoc, b.window)
 		k.send(b, &bind)
 		k.setTimer(b, tOpen, k.cfg.Timers.Open)
-	case b.state == TConPending && u.Kind == wire.KindDR:
+	case b.state == TConPending && u.Kind == minip1.KindDR:
 		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonDRReceived, abort: noAbort, what: fmt.Sprintf("DR reason 0x%02x", u.Reason)})
-	case b.state == OpenPending && u.Kind == wire.KindBindAccept:
+	case b.state == OpenPending && u.Kind == minip1.KindBindAccept:
 		if u.Window > 0 {
 			b.window = min(b.window, int(u.Window))
 		}
 		b.state = Associated
 		b.stopTimer(tOpen)
 		k.pump(b)
-	case b.state == OpenPending && u.Kind == wire.KindBindRefuse:
+	case b.state == OpenPending && u.Kind == minip1.KindBindRefuse:
 		k.fail(b, cause{svc: SvcAssociate, flavor: FlavorConfirm, reason: ReasonRefused, abort: noAbort, what: "BIND refused"})
-	case (b.state == Associated || b.state == Releasing) && u.Kind == wire.KindAck:
+	case (b.state == Associated || b.state == Releasing) && u.Kind == minip1.KindAck:
 		k.acked(b, u)
-	case b.state == Associated && u.Kind == wire.KindRelease:
+	case b.state == Associated && u.Kind == minip1.KindRelease:
 		k.requeue(b)
-		k.send(b, &wire.Unit{Kind: wire.KindReleaseConfirm})
+		k.send(b, &minip1.Unit{Kind: minip1.KindReleaseConfirm})
 		b.state = TDiscPending
 		b.stopTimers()
 		k.setTimer(b, tDisconnect, k.cfg.Timers.Disconnect)
-	case b.state == Releasing && u.Kind == wire.KindReleaseConfirm:
+	case b.state == Releasing && u.Kind == minip1.KindReleaseConfirm:
 		// 4 → 6 → 0: the initiator closes the transport connection itself.
 		b.state = TDiscPending
 		k.finishAssoc(b)
@@ -238,13 +238,13 @@ func (k *Kernel) initiatorUnit(b *kcb, u wire.Unit) {
 	}
 }
 
-func (k *Kernel) responderUnit(b *kcb, u wire.Unit) {
+func (k *Kernel) responderUnit(b *kcb, u minip1.Unit) {
 	switch {
-	case b.state == TConPending && u.Kind == wire.KindCR:
+	case b.state == TConPending && u.Kind == minip1.KindCR:
 		k.connectRequest(b, u)
-	case b.state == OpenPending && u.Kind == wire.KindBind:
+	case b.state == OpenPending && u.Kind == minip1.KindBind:
 		if u.MTAName == "" {
-			k.send(b, &wire.Unit{Kind: wire.KindBindRefuse, Provider: 1, Reason: 1})
+			k.send(b, &minip1.Unit{Kind: minip1.KindBindRefuse, Provider: 1, Reason: 1})
 			k.fail(b, cause{svc: SvcAssociate, flavor: FlavorIndication, reason: ReasonOpenError, abort: noAbort, what: "BIND without MTA name"})
 			return
 		}
@@ -254,11 +254,11 @@ func (k *Kernel) responderUnit(b *kcb, u wire.Unit) {
 		}
 		b.state = Associated
 		b.stopTimer(tOpen)
-		k.send(b, &wire.Unit{Kind: wire.KindBindAccept, MTAName: k.dn, AssocID: u.AssocID, Window: uint8(b.window)})
-	case b.state == Associated && u.Kind == wire.KindTransfer:
+		k.send(b, &minip1.Unit{Kind: minip1.KindBindAccept, MTAName: k.dn, AssocID: u.AssocID, Window: uint8(b.window)})
+	case b.state == Associated && u.Kind == minip1.KindTransfer:
 		k.transfer(b, u)
-	case b.state == Associated && u.Kind == wire.KindRelease:
-		k.send(b, &wire.Unit{Kind: wire.KindReleaseConfirm})
+	case b.state == Associated && u.Kind == minip1.KindRelease:
+		k.send(b, &minip1.Unit{Kind: minip1.KindReleaseConfirm})
 		b.state = TDiscPending
 		b.stopTimers()
 		k.setTimer(b, tDisconnect, k.cfg.Timers.Disconnect)
@@ -269,11 +269,11 @@ func (k *Kernel) responderUnit(b *kcb, u wire.Unit) {
 
 // peerTerminated handles ABORT and ER in any live state, and otherwise
 // fails the state check.
-func (k *Kernel) peerTerminated(b *kcb, u wire.Unit) {
+func (k *Kernel) peerTerminated(b *kcb, u minip1.Unit) {
 	switch u.Kind {
-	case wire.KindAbort:
+	case minip1.KindAbort:
 		k.fail(b, cause{svc: SvcAbort, flavor: FlavorIndication, reason: ReasonPeerAbort, abort: noAbort, what: fmt.Sprintf("ABORT reason %d from peer", u.Reason)})
-	case wire.KindER:
+	case minip1.KindER:
 		k.fail(b, cause{svc: SvcProtocol, flavor: FlavorIndication, reason: ReasonProtocol, abort: noAbort, what: fmt.Sprintf("ER cause %d from peer", u.Cause)})
 	default:
 		k.stateCheck(b, u.Kind)
@@ -281,17 +281,17 @@ func (k *Kernel) peerTerminated(b *kcb, u wire.Unit) {
 }
 
 // connectRequest answers a CR on responder KCB b: CC, or DR and 1277.
-func (k *Kernel) connectRequest(b *kcb, u wire.Unit) {
+func (k *Kernel) connectRequest(b *kcb, u minip1.Unit) {
 	refuse := func(reason uint8, idx int, why string) {
 		k.counters.Refused++
 		k.emit(eventlog.Record{ID: eventlog.IDConnRefused, KCB: idx})
 		k.log.Debug("transport connection refused", "kcb", idx, "why", why, "calling", u.CallingTSAP)
 		p := b.path
 		k.toIdle(b)
-		p.finish(k.encode(&wire.Unit{Kind: wire.KindDR, DstRef: u.SrcRef, SrcRef: uint16(b.idx), Reason: reason, Text: why}, wire.MaxFrame), k.cfg.Timers.Disconnect)
+		p.finish(k.encode(&minip1.Unit{Kind: minip1.KindDR, DstRef: u.SrcRef, SrcRef: uint16(b.idx), Reason: reason, Text: why}, minip1.MaxFrame), k.cfg.Timers.Disconnect)
 	}
 	if u.CalledTSAP != "" && u.CalledTSAP != k.cfg.Name {
-		refuse(wire.DRUnknownTSAP, b.idx, "unknown called TSAP "+u.CalledTSAP)
+		refuse(minip1.DRUnknownTSAP, b.idx, "unknown called TSAP "+u.CalledTSAP)
 		return
 	}
 	if k.cfg.Mode == SP0 {
@@ -299,7 +299,7 @@ func (k *Kernel) connectRequest(b *kcb, u wire.Unit) {
 		// calling TSAP, so a new CR from the same TSAP conflicts with it.
 		for _, o := range k.kcbs[1:] {
 			if o != b && o.state == OpenPending && o.role == Responder && o.callingTSAP == u.CallingTSAP {
-				refuse(wire.DRDuplicateTSAP, o.idx, "duplicate calling TSAP "+u.CallingTSAP)
+				refuse(minip1.DRDuplicateTSAP, o.idx, "duplicate calling TSAP "+u.CallingTSAP)
 				return
 			}
 		}
@@ -309,13 +309,13 @@ func (k *Kernel) connectRequest(b *kcb, u wire.Unit) {
 		b.frameMax = min(b.frameMax, 1<<u.TPDUSize)
 	}
 	b.state = OpenPending
-	k.send(b, &wire.Unit{Kind: wire.KindCC, DstRef: u.SrcRef, SrcRef: uint16(b.idx), TPDUSize: log2(b.frameMax),
+	k.send(b, &minip1.Unit{Kind: minip1.KindCC, DstRef: u.SrcRef, SrcRef: uint16(b.idx), TPDUSize: log2(b.frameMax),
 		CallingTSAP: u.CallingTSAP, CalledTSAP: k.cfg.Name})
 	k.setTimer(b, tOpen, k.cfg.Timers.Open)
 }
 
 // transfer takes one TRANSFER segment on responder KCB b.
-func (k *Kernel) transfer(b *kcb, u wire.Unit) {
+func (k *Kernel) transfer(b *kcb, u minip1.Unit) {
 	if q := b.path.queued(); q > maxUnreadAcks(b.window) {
 		// The peer sends but does not read: every ACK would wait in memory.
 		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: noAbort,
@@ -331,20 +331,20 @@ func (k *Kernel) transfer(b *kcb, u wire.Unit) {
 		err = fmt.Errorf("%d messages in reassembly at once, window %d", b.window+1, b.window)
 	}
 	if err != nil {
-		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: wire.AbortProtocol, what: err.Error()})
+		k.fail(b, cause{svc: SvcTransfer, flavor: FlavorIndication, reason: ReasonProtocol, abort: minip1.AbortProtocol, what: err.Error()})
 		return
 	}
 	if !done {
 		return
 	}
-	result := uint8(wire.ResultAccepted)
+	result := uint8(minip1.ResultAccepted)
 	first, err := k.cfg.Store.MarkReceived(u.MsgID)
 	switch {
 	case err != nil:
 		k.log.Error("store", "err", err)
-		result = wire.ResultTransient
+		result = minip1.ResultTransient
 	case !first:
-		result = wire.ResultDuplicate
+		result = minip1.ResultDuplicate
 		k.counters.Duplicates++
 	default:
 		k.counters.Delivered++
@@ -352,7 +352,7 @@ func (k *Kernel) transfer(b *kcb, u wire.Unit) {
 			k.cfg.Deliver(Delivery{ID: u.MsgID, From: b.peer, To: k.cfg.Name, Size: len(payload), At: time.Now(), Assoc: b.assoc, KCB: b.idx})
 		}
 	}
-	k.send(b, &wire.Unit{Kind: wire.KindAck, Seq: u.Seq, Result: result, MsgID: u.MsgID})
+	k.send(b, &minip1.Unit{Kind: minip1.KindAck, Seq: u.Seq, Result: result, MsgID: u.MsgID})
 }
 
 // maxUnreadAcks is how many frames may wait on a responder's path before a
@@ -361,7 +361,7 @@ func (k *Kernel) transfer(b *kcb, u wire.Unit) {
 func maxUnreadAcks(window int) int { return 4*window + 16 }
 
 // acked takes an ACK on initiator KCB b.
-func (k *Kernel) acked(b *kcb, u wire.Unit) {
+func (k *Kernel) acked(b *kcb, u minip1.Unit) {
 	i := -1
 	for j, m := range b.inflight {
 		if m.ID == u.MsgID {
@@ -376,7 +376,7 @@ func (k *Kernel) acked(b *kcb, u wire.Unit) {
 	m := b.inflight[i]
 	b.inflight = append(b.inflight[:i], b.inflight[i+1:]...)
 	switch u.Result {
-	case wire.ResultTransient:
+	case minip1.ResultTransient:
 		// Retried after what is already queued, not hammered at once.
 		b.conn.queue = append(b.conn.queue, m)
 	default: // accepted, duplicate, permanent: done with it
@@ -396,7 +396,7 @@ func (k *Kernel) pump(b *kcb) {
 	for len(b.inflight) < b.window && len(c.queue) > 0 {
 		m := c.queue[0]
 		c.queue = c.queue[1:]
-		for _, seg := range wire.Segment(m.ID, m.Priority, b.nextSeq, m.Payload, b.frameMax) {
+		for _, seg := range minip1.Segment(m.ID, m.Priority, b.nextSeq, m.Payload, b.frameMax) {
 			k.send(b, &seg)
 			b.nextSeq++
 		}
@@ -428,10 +428,10 @@ func (k *Kernel) timerFired(b *kcb, t timerKind) {
 	case t == tOpen && (b.state == TConPending || b.state == OpenPending):
 		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonOpenTimer, abort: noAbort, what: "open timer"})
 	case t == tTransfer && (b.state == Associated || b.state == Releasing):
-		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonXferTimer, abort: wire.AbortTemporary, what: "transfer timer"})
+		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonXferTimer, abort: minip1.AbortTemporary, what: "transfer timer"})
 	case t == tLifetime && b.state == Associated && len(b.inflight) == 0 && len(b.conn.queue) == 0:
 		b.state = Releasing
-		k.send(b, &wire.Unit{Kind: wire.KindRelease})
+		k.send(b, &minip1.Unit{Kind: minip1.KindRelease})
 		k.setTimer(b, tTransfer, k.cfg.Timers.Transfer)
 	case t == tLifetime && b.state == Associated:
 		k.pump(b)
@@ -452,10 +452,10 @@ func (k *Kernel) fail(b *kcb, c cause) {
 	conn := b.conn
 	k.requeue(b)
 	if b.state <= OpenPending {
-		if c.abort == wire.AbortProtocol && b.path != nil {
+		if c.abort == minip1.AbortProtocol && b.path != nil {
 			// A protocol error before the association exists is answered
 			// at the transport layer (DESIGN.md section 2: ER or ABORT).
-			b.path.finish(k.encode(&wire.Unit{Kind: wire.KindER, Cause: erCauseInvalid}, b.frameMax), k.cfg.Timers.Disconnect)
+			b.path.finish(k.encode(&minip1.Unit{Kind: minip1.KindER, Cause: erCauseInvalid}, b.frameMax), k.cfg.Timers.Disconnect)
 		}
 		k.openError(b)
 	} else {
@@ -515,7 +515,7 @@ func (k *Kernel) errorAbort(b *kcb, c cause) {
 	p := b.path
 	var abort []byte
 	if c.abort != noAbort {
-		abort = k.encode(&wire.Unit{Kind: wire.KindAbort, Reason: c.abort, Source: 0}, b.frameMax)
+		abort = k.encode(&minip1.Unit{Kind: minip1.KindAbort, Reason: c.abort, Source: 0}, b.frameMax)
 	}
 	k.toIdle(b)
 	if p == nil {
@@ -676,11 +676,11 @@ func (k *Kernel) refuseNoKCB(conn net.Conn) {
 			case <-done:
 			}
 		}()
-		u, err := wire.NewReader(conn, k.cfg.FrameMax).ReadUnit()
-		if err != nil || u.Kind != wire.KindCR {
+		u, err := minip1.NewReader(conn, k.cfg.FrameMax).ReadUnit()
+		if err != nil || u.Kind != minip1.KindCR {
 			return
 		}
-		f, err := wire.AppendFrame(nil, &wire.Unit{Kind: wire.KindDR, DstRef: u.SrcRef, Reason: wire.DRCongestion}, wire.MaxFrame)
+		f, err := minip1.AppendFrame(nil, &minip1.Unit{Kind: minip1.KindDR, DstRef: u.SrcRef, Reason: minip1.DRCongestion}, minip1.MaxFrame)
 		if err == nil {
 			_, _ = conn.Write(f)
 		}
@@ -688,7 +688,7 @@ func (k *Kernel) refuseNoKCB(conn net.Conn) {
 }
 
 // send encodes u and queues it on b's path.
-func (k *Kernel) send(b *kcb, u *wire.Unit) {
+func (k *Kernel) send(b *kcb, u *minip1.Unit) {
 	if b.path == nil {
 		return
 	}
@@ -697,8 +697,8 @@ func (k *Kernel) send(b *kcb, u *wire.Unit) {
 	}
 }
 
-func (k *Kernel) encode(u *wire.Unit, max int) []byte {
-	f, err := wire.AppendFrame(getFrame(0), u, max)
+func (k *Kernel) encode(u *minip1.Unit, max int) []byte {
+	f, err := minip1.AppendFrame(getFrame(0), u, max)
 	if err != nil {
 		k.log.Error("encode", "unit", u.Kind, "err", err)
 		return nil

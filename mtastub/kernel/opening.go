@@ -4,20 +4,20 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // connectRequest is the CR an initiator sends from KCB srcRef on a new
 // transport connection to peer, offering frames of up to frameMax bytes.
-func connectRequest(srcRef, frameMax int, callingTSAP, peer string) wire.Unit {
-	return wire.Unit{Kind: wire.KindCR, SrcRef: uint16(srcRef), TPDUSize: log2(frameMax),
+func connectRequest(srcRef, frameMax int, callingTSAP, peer string) minip1.Unit {
+	return minip1.Unit{Kind: minip1.KindCR, SrcRef: uint16(srcRef), TPDUSize: log2(frameMax),
 		CallingTSAP: callingTSAP, CalledTSAP: peer}
 }
 
 // bindRequest is the BIND an initiator whose DN is dn sends once CC arrives.
-func bindRequest(dn string, assoc, window int) wire.Unit {
-	return wire.Unit{Kind: wire.KindBind, MTAName: dn, AssocID: uint32(assoc), Window: uint8(window)}
+func bindRequest(dn string, assoc, window int) minip1.Unit {
+	return minip1.Unit{Kind: minip1.KindBind, MTAName: dn, AssocID: uint32(assoc), Window: uint8(window)}
 }
 
 // callingTSAP is the calling TSAP of an MTA's n-th transport connection to
@@ -39,11 +39,11 @@ func OpeningBytes(cfg Config, peer string) (int, error) {
 		return 0, err
 	}
 	n := 0
-	for _, u := range []wire.Unit{
+	for _, u := range []minip1.Unit{
 		connectRequest(1, cfg.FrameMax, callingTSAP(cfg.Name, 1), peer),
 		bindRequest(eventlog.DN(cfg.Org, cfg.Site, cfg.Name), 1, cfg.Window),
 	} {
-		l, err := wire.EncodedLen(&u)
+		l, err := minip1.EncodedLen(&u)
 		if err != nil {
 			return 0, fmt.Errorf("kernel: %s: opening bytes to %s: %w", cfg.Name, peer, err)
 		}

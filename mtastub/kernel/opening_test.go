@@ -3,8 +3,8 @@ package kernel_test
 import (
 	"testing"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // TestOpeningBytesAreWhatTheInitiatorSends: OpeningBytes is the length of
@@ -28,7 +28,7 @@ func TestOpeningBytesAreWhatTheInitiatorSends(t *testing.T) {
 			h.submit("m1", 100)
 			p := h.acceptOut(lb)
 			cr := p.answerCR()
-			bind := p.expect(wire.KindBind)
+			bind := p.expect(minip1.KindBind)
 			sent := len(frame(cr)) + len(frame(bind))
 			got, err := kernel.OpeningBytes(h.cfg, "B")
 			if err != nil {

@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // path is one transport connection attached to a KCB. Its reader posts
@@ -47,7 +47,7 @@ const readBufSize = 2048
 // framePool: the default frame limit. A segmented message's frames are all
 // this size, and recycling them (rather than allocating and zeroing 8 KiB
 // per frame on both sides) keeps the garbage collector out of a transfer.
-const pooledFrame = 1 << wire.DefaultTPDUSizeLog2
+const pooledFrame = 1 << minip1.DefaultTPDUSizeLog2
 
 // framePool holds *[]byte of capacity pooledFrame. The reader takes one per
 // frame and the kernel goroutine returns it after handling the unit (a
@@ -202,7 +202,7 @@ func (p *path) writeLoop() {
 func (p *path) readLoop() {
 	defer p.k.wg.Done()
 	max := p.k.cfg.FrameMax
-	hdr := make([]byte, wire.HeaderLen)
+	hdr := make([]byte, minip1.HeaderLen)
 	// Buffered: the header and a small frame usually take one system call
 	// together, not three. Deadlines still apply to the reads underneath.
 	p.br = bufio.NewReaderSize(p.conn, readBufSize)
@@ -219,18 +219,18 @@ func (p *path) readLoop() {
 			return
 		}
 		n := int(hdr[2])<<8 | int(hdr[3])
-		if hdr[0] != wire.Version || n < wire.MinFrame || n > max {
-			p.post(event{kind: evBad, err: &wire.FrameError{Offset: 0, Reason: badHeader(hdr, max)}})
+		if hdr[0] != minip1.Version || n < minip1.MinFrame || n > max {
+			p.post(event{kind: evBad, err: &minip1.FrameError{Offset: 0, Reason: badHeader(hdr, max)}})
 			return
 		}
 		frame := getFrame(n)
 		copy(frame, hdr)
-		if err := p.readFull(frame[wire.HeaderLen:], &late); err != nil {
+		if err := p.readFull(frame[minip1.HeaderLen:], &late); err != nil {
 			p.post(event{kind: evClosed, err: err})
 			return
 		}
 		_ = p.conn.SetReadDeadline(time.Time{})
-		u, err := wire.Decode(frame)
+		u, err := minip1.Decode(frame)
 		if err != nil {
 			p.post(event{kind: evBad, err: err})
 			return
@@ -273,7 +273,7 @@ func (p *path) post(e event) bool {
 }
 
 func badHeader(hdr []byte, max int) string {
-	if hdr[0] != wire.Version {
+	if hdr[0] != minip1.Version {
 		return "TPKT version is not 3"
 	}
 	return "TPKT length outside 7.." + strconv.Itoa(max)

@@ -3,9 +3,9 @@ package kernel_test
 import (
 	"testing"
 
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
 )
 
 // The 1004 of an initiator: reason 8 in states 1–2 except 9 (DR received)
@@ -18,42 +18,42 @@ func TestInitiatorFailureReasons(t *testing.T) {
 		events []string
 	}{
 		{"DR in state 1", func(h *harness, p *peer) {
-			cr := p.expect(wire.KindCR)
-			p.send(wire.Unit{Kind: wire.KindDR, DstRef: cr.SrcRef, Reason: wire.DRCongestion})
+			cr := p.expect(minip1.KindCR)
+			p.send(minip1.Unit{Kind: minip1.KindDR, DstRef: cr.SrcRef, Reason: minip1.DRCongestion})
 		}, []string{"1004 kcb=1 [1 20 1 9]"}},
 		{"ER in state 1", func(h *harness, p *peer) {
-			p.expect(wire.KindCR)
-			p.send(wire.Unit{Kind: wire.KindER, Cause: 1})
+			p.expect(minip1.KindCR)
+			p.send(minip1.Unit{Kind: minip1.KindER, Cause: 1})
 		}, []string{"1004 kcb=1 [1 20 1 8]"}},
 		{"BIND refuse in state 2", func(h *harness, p *peer) {
 			p.answerCR()
-			p.expect(wire.KindBind)
-			p.send(wire.Unit{Kind: wire.KindBindRefuse, Provider: 1, Reason: 2})
+			p.expect(minip1.KindBind)
+			p.send(minip1.Unit{Kind: minip1.KindBindRefuse, Provider: 1, Reason: 2})
 		}, []string{"1004 kcb=1 [2 20 1 10]"}},
 		{"ABORT in state 2", func(h *harness, p *peer) {
 			p.answerCR()
-			p.expect(wire.KindBind)
-			p.send(wire.Unit{Kind: wire.KindAbort, Reason: wire.AbortTemporary})
+			p.expect(minip1.KindBind)
+			p.send(minip1.Unit{Kind: minip1.KindAbort, Reason: minip1.AbortTemporary})
 		}, []string{"1004 kcb=1 [2 20 1 8]"}},
 		{"unexpected unit in state 2", func(h *harness, p *peer) {
 			p.answerCR()
-			p.expect(wire.KindBind)
-			p.send(wire.Unit{Kind: wire.KindCC})
+			p.expect(minip1.KindBind)
+			p.send(minip1.Unit{Kind: minip1.KindCC})
 		}, []string{"1198 kcb=1 [2 1 4]", "1004 kcb=1 [2 20 1 8]"}},
 		{"ABORT in state 3", func(h *harness, p *peer) {
 			p.answerCR()
-			bind := p.expect(wire.KindBind)
-			p.send(wire.Unit{Kind: wire.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
-			p.expect(wire.KindTransfer)
-			p.send(wire.Unit{Kind: wire.KindAbort, Reason: wire.AbortLocal})
+			bind := p.expect(minip1.KindBind)
+			p.send(minip1.Unit{Kind: minip1.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
+			p.expect(minip1.KindTransfer)
+			p.send(minip1.Unit{Kind: minip1.KindAbort, Reason: minip1.AbortLocal})
 		}, []string{"1004 kcb=1 [3 20 1 7]"}},
 		{"unexpected unit in state 3", func(h *harness, p *peer) {
 			p.answerCR()
-			bind := p.expect(wire.KindBind)
-			p.send(wire.Unit{Kind: wire.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
-			p.expect(wire.KindTransfer)
-			p.send(wire.Unit{Kind: wire.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
-			equal(h.t, "ABORT reason", p.expect(wire.KindAbort).Reason, uint8(wire.AbortProtocol))
+			bind := p.expect(minip1.KindBind)
+			p.send(minip1.Unit{Kind: minip1.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
+			p.expect(minip1.KindTransfer)
+			p.send(minip1.Unit{Kind: minip1.KindBindAccept, MTAName: dnB, AssocID: bind.AssocID})
+			equal(h.t, "ABORT reason", p.expect(minip1.KindAbort).Reason, uint8(minip1.AbortProtocol))
 		}, []string{"1198 kcb=1 [3 13 4]", "1004 kcb=1 [3 20 1 6]"}},
 	}
 	for _, row := range rows {

@@ -9,7 +9,7 @@
 //	{"type": "cut_at", "stream": "upstream", "attributes": {"unit": "BIND", "index": 1}}
 //
 // Attributes:
-//   - unit: a MiniP1 unit name as accepted by wire.ParseKind ("CR", "CC",
+//   - unit: a MiniP1 unit name as accepted by minip1.ParseKind ("CR", "CC",
 //     "BIND", "BIND-ACCEPT" or "bind_accept", "TRANSFER", "ACK", …). Required.
 //   - index: which occurrence of unit to cut after, counting from 1 per
 //     connection and per direction; default 1.
@@ -54,13 +54,13 @@ import (
 	"github.com/Shopify/toxiproxy/v2/stream"
 	"github.com/Shopify/toxiproxy/v2/toxics"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // Type is the name the toxic is registered under.
 const Type = "cut_at"
 
-// peekLen is how many bytes of a frame's start wire.PeekKind needs at most:
+// peekLen is how many bytes of a frame's start minip1.PeekKind needs at most:
 // TPKT header (4), DT header (3), SI (1).
 const peekLen = 8
 
@@ -73,7 +73,7 @@ func init() {
 
 // Toxic is the cut_at toxic. Its exported fields are its JSON attributes.
 type Toxic struct {
-	// Unit is the MiniP1 unit kind to count, e.g. "BIND" (see wire.ParseKind).
+	// Unit is the MiniP1 unit kind to count, e.g. "BIND" (see minip1.ParseKind).
 	Unit string `json:"unit"`
 	// Index is which occurrence of Unit to cut after, from 1; 0 means 1.
 	Index int `json:"index"`
@@ -103,7 +103,7 @@ func (t *Toxic) UnmarshalJSON(b []byte) error {
 	if next.Unit == "" {
 		return errors.New("cut_at: attribute unit is required (a MiniP1 unit such as BIND)")
 	}
-	if _, err := wire.ParseKind(next.Unit); err != nil {
+	if _, err := minip1.ParseKind(next.Unit); err != nil {
 		return fmt.Errorf("cut_at: attribute unit: %w", err)
 	}
 	if next.Index < 1 {
@@ -120,7 +120,7 @@ type State struct {
 	head        [peekLen]byte // start of the current frame
 	pos         int           // bytes of the current frame read so far
 	frameLen    int           // TPKT length of the current frame, once pos >= 4
-	kind        wire.Kind     // kind of the current frame, once known
+	kind        minip1.Kind   // kind of the current frame, once known
 	counts      [maxKinds]int // complete units seen, per kind
 }
 
@@ -135,9 +135,9 @@ func (t *Toxic) Pipe(stub *toxics.ToxicStub) {
 		st = new(State)
 		stub.State = st
 	}
-	target, err := wire.ParseKind(t.Unit)
+	target, err := minip1.ParseKind(t.Unit)
 	if err != nil {
-		target = wire.KindInvalid // never matches: pass through
+		target = minip1.KindInvalid // never matches: pass through
 	}
 	index := max(t.Index, 1)
 	if st.pos == 0 && !st.passthrough && st.reached(target, index) {
@@ -180,29 +180,29 @@ func cutNow(stub *toxics.ToxicStub) {
 	}(stub.Input)
 }
 
-func (st *State) reached(k wire.Kind, index int) bool {
+func (st *State) reached(k minip1.Kind, index int) bool {
 	return k.Valid() && int(k) < maxKinds && st.counts[k] >= index
 }
 
 // scan advances the frame parser over data. It returns the offset just past
 // the end of the frame that completes the index-th unit of kind target, or -1
 // if no such frame ends in data.
-func (st *State) scan(data []byte, target wire.Kind, index int) int {
+func (st *State) scan(data []byte, target minip1.Kind, index int) int {
 	i := 0
 	for i < len(data) && !st.passthrough {
-		if st.pos < peekLen && (st.pos < wire.HeaderLen || st.pos < st.frameLen) {
+		if st.pos < peekLen && (st.pos < minip1.HeaderLen || st.pos < st.frameLen) {
 			// Collect the frame's start.
 			st.head[st.pos] = data[i]
 			st.pos++
 			i++
-			if st.pos == wire.HeaderLen {
+			if st.pos == minip1.HeaderLen {
 				st.frameLen = int(st.head[2])<<8 | int(st.head[3])
-				if st.head[0] != wire.Version || st.frameLen < wire.MinFrame {
+				if st.head[0] != minip1.Version || st.frameLen < minip1.MinFrame {
 					st.passthrough = true
 					return -1
 				}
 			}
-			if st.pos >= wire.HeaderLen && st.pos == min(st.frameLen, peekLen) {
+			if st.pos >= minip1.HeaderLen && st.pos == min(st.frameLen, peekLen) {
 				st.kind = peekKind(st.head[:st.pos])
 			}
 		} else {
@@ -211,9 +211,9 @@ func (st *State) scan(data []byte, target wire.Kind, index int) int {
 			st.pos += n
 			i += n
 		}
-		if st.pos >= wire.HeaderLen && st.pos == st.frameLen {
+		if st.pos >= minip1.HeaderLen && st.pos == st.frameLen {
 			k := st.kind
-			st.pos, st.frameLen, st.kind = 0, 0, wire.KindInvalid
+			st.pos, st.frameLen, st.kind = 0, 0, minip1.KindInvalid
 			if k.Valid() && int(k) < maxKinds {
 				st.counts[k]++
 			}
@@ -226,16 +226,16 @@ func (st *State) scan(data []byte, target wire.Kind, index int) int {
 }
 
 // peekKind tells the kind of a frame from its first min(length, 8) bytes.
-// wire.PeekKind wants a complete frame whose TPKT length matches, so it gets
+// minip1.PeekKind wants a complete frame whose TPKT length matches, so it gets
 // a copy of those bytes with the length patched to theirs (it reads nothing
-// past byte 7). An unknown kind gives wire.KindInvalid.
-func peekKind(start []byte) wire.Kind {
+// past byte 7). An unknown kind gives minip1.KindInvalid.
+func peekKind(start []byte) minip1.Kind {
 	var b [peekLen]byte
 	n := copy(b[:], start)
 	b[2], b[3] = byte(n>>8), byte(n)
-	k, err := wire.PeekKind(b[:n])
+	k, err := minip1.PeekKind(b[:n])
 	if err != nil {
-		return wire.KindInvalid
+		return minip1.KindInvalid
 	}
 	return k
 }

@@ -14,16 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // failAfter bounds a blocking step so that a bug fails the test instead of
 // hanging it; it is never a guess at how long something takes.
 const failAfter = 10 * time.Second
 
-func frame(t *testing.T, u wire.Unit) []byte {
+func frame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
-	b, err := wire.AppendFrame(nil, &u, 0)
+	b, err := minip1.AppendFrame(nil, &u, 0)
 	if err != nil {
 		t.Fatalf("AppendFrame(%v): %v", u.Kind, err)
 	}
@@ -31,19 +31,19 @@ func frame(t *testing.T, u wire.Unit) []byte {
 }
 
 func crFrame(t *testing.T) []byte {
-	return frame(t, wire.Unit{Kind: wire.KindCR, SrcRef: 0x1234, TPDUSize: 13, CallingTSAP: "MTA-A", CalledTSAP: "MTA-B"})
+	return frame(t, minip1.Unit{Kind: minip1.KindCR, SrcRef: 0x1234, TPDUSize: 13, CallingTSAP: "MTA-A", CalledTSAP: "MTA-B"})
 }
 
 func ccFrame(t *testing.T) []byte {
-	return frame(t, wire.Unit{Kind: wire.KindCC, DstRef: 0x1234, SrcRef: 0x5678, TPDUSize: 13})
+	return frame(t, minip1.Unit{Kind: minip1.KindCC, DstRef: 0x1234, SrcRef: 0x5678, TPDUSize: 13})
 }
 
 func bindFrame(t *testing.T, id uint32) []byte {
-	return frame(t, wire.Unit{Kind: wire.KindBind, MTAName: "c=US;o=Site;cn=MTA-A", Password: "pw", AssocID: id, Window: 4})
+	return frame(t, minip1.Unit{Kind: minip1.KindBind, MTAName: "c=US;o=Site;cn=MTA-A", Password: "pw", AssocID: id, Window: 4})
 }
 
 func transferFrame(t *testing.T, seq uint32, payload []byte) []byte {
-	return frame(t, wire.Unit{Kind: wire.KindTransfer, Seq: seq, Flags: wire.FlagLast, MsgID: "m1", Payload: payload, Total: uint32(len(payload))})
+	return frame(t, minip1.Unit{Kind: minip1.KindTransfer, Seq: seq, Flags: minip1.FlagLast, MsgID: "m1", Payload: payload, Total: uint32(len(payload))})
 }
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
@@ -274,7 +274,7 @@ func TestStateSurvivesUpdate(t *testing.T) {
 func TestLoweredIndexCutsAtBoundary(t *testing.T) {
 	bind := bindFrame(t, 1)
 	st := new(State)
-	if cut := st.scan(cat(bind, bind), wire.KindBind, 5); cut != -1 {
+	if cut := st.scan(cat(bind, bind), minip1.KindBind, 5); cut != -1 {
 		t.Fatalf("cut at %d before the 5th BIND", cut)
 	}
 	in := make(chan *stream.StreamChunk)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/faults/toxi/cutat"
-	"github.com/mtastorm/mtastorm/mtastub/wire"
+	"github.com/mtastorm/mtastorm/minip1"
 )
 
 func TestMain(m *testing.M) {
@@ -33,9 +33,9 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func mustFrame(t *testing.T, u wire.Unit) []byte {
+func mustFrame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
-	b, err := wire.AppendFrame(nil, &u, 0)
+	b, err := minip1.AppendFrame(nil, &u, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +46,11 @@ type frames struct{ cr, cc, bind, accept, transfer []byte }
 
 func testFrames(t *testing.T) frames {
 	return frames{
-		cr:       mustFrame(t, wire.Unit{Kind: wire.KindCR, SrcRef: 1, CallingTSAP: "A", CalledTSAP: "B"}),
-		cc:       mustFrame(t, wire.Unit{Kind: wire.KindCC, DstRef: 1, SrcRef: 2}),
-		bind:     mustFrame(t, wire.Unit{Kind: wire.KindBind, MTAName: "cn=A", Password: "pw", AssocID: 5, Window: 4}),
-		accept:   mustFrame(t, wire.Unit{Kind: wire.KindBindAccept, MTAName: "cn=B", AssocID: 5, Window: 4}),
-		transfer: mustFrame(t, wire.Unit{Kind: wire.KindTransfer, Seq: 1, Flags: wire.FlagLast, MsgID: "m", Payload: []byte("body"), Total: 4}),
+		cr:       mustFrame(t, minip1.Unit{Kind: minip1.KindCR, SrcRef: 1, CallingTSAP: "A", CalledTSAP: "B"}),
+		cc:       mustFrame(t, minip1.Unit{Kind: minip1.KindCC, DstRef: 1, SrcRef: 2}),
+		bind:     mustFrame(t, minip1.Unit{Kind: minip1.KindBind, MTAName: "cn=A", Password: "pw", AssocID: 5, Window: 4}),
+		accept:   mustFrame(t, minip1.Unit{Kind: minip1.KindBindAccept, MTAName: "cn=B", AssocID: 5, Window: 4}),
+		transfer: mustFrame(t, minip1.Unit{Kind: minip1.KindTransfer, Seq: 1, Flags: minip1.FlagLast, MsgID: "m", Payload: []byte("body"), Total: 4}),
 	}
 }
 

@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"slices"
@@ -14,7 +14,7 @@ type encodeError struct {
 }
 
 func (e *encodeError) Error() string {
-	return "wire: cannot encode " + e.kind.String() + ": " + e.msg
+	return "minip1: cannot encode " + e.kind.String() + ": " + e.msg
 }
 
 func (e *encodeError) Unwrap() error { return e.sentinel }

@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"bytes"
@@ -245,8 +245,8 @@ func TestDecodeMalformed(t *testing.T) {
 				t.Errorf("error = %q (offset %d, kind %v), want offset %d, kind %v, reason containing %q",
 					err, fe.Offset, fe.Kind, tt.offset, tt.kind, tt.reason)
 			}
-			if !strings.HasPrefix(err.Error(), "wire: ") {
-				t.Errorf("error %q lacks the wire: prefix", err)
+			if !strings.HasPrefix(err.Error(), "minip1: ") {
+				t.Errorf("error %q lacks the minip1: prefix", err)
 			}
 		})
 	}
@@ -254,7 +254,7 @@ func TestDecodeMalformed(t *testing.T) {
 
 func TestFrameErrorMessage(t *testing.T) {
 	_, err := Decode(hx(t, "03 00 00 0F  02 F0 80  14 06  12 FF 012C 4142"))
-	want := "wire: TRANSFER at byte 9: parameter 0x12 length 300 exceeds frame (2 bytes left)"
+	want := "minip1: TRANSFER at byte 9: parameter 0x12 length 300 exceeds frame (2 bytes left)"
 	if err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
@@ -263,7 +263,7 @@ func TestFrameErrorMessage(t *testing.T) {
 		t.Errorf("Field = %q", fe.Field)
 	}
 	_, err = Decode(hx(t, "04 00 00 09 02 F0 80 0A 00"))
-	if want := "wire: frame at byte 0: TPKT version 0x04, want 0x03"; err == nil || err.Error() != want {
+	if want := "minip1: frame at byte 0: TPKT version 0x04, want 0x03"; err == nil || err.Error() != want {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }
@@ -339,8 +339,8 @@ func TestEncodeErrors(t *testing.T) {
 			if !bytes.Equal(got, dst) {
 				t.Errorf("dst changed on error: % X", got)
 			}
-			if !strings.HasPrefix(err.Error(), "wire: ") {
-				t.Errorf("error %q lacks the wire: prefix", err)
+			if !strings.HasPrefix(err.Error(), "minip1: ") {
+				t.Errorf("error %q lacks the minip1: prefix", err)
 			}
 		})
 	}
@@ -400,7 +400,7 @@ func TestKindString(t *testing.T) {
 	if s := Kind(200).String(); s != "Kind(200)" {
 		t.Errorf("Kind(200).String() = %q", s)
 	}
-	if _, err := ParseKind("bogus"); err == nil || !strings.HasPrefix(err.Error(), "wire: ") {
+	if _, err := ParseKind("bogus"); err == nil || !strings.HasPrefix(err.Error(), "minip1: ") {
 		t.Errorf("ParseKind(bogus) error = %v", err)
 	}
 	codes := map[Kind]byte{KindCR: 0xE0, KindCC: 0xD0, KindDR: 0x80, KindER: 0x70, KindBind: 0x0D,

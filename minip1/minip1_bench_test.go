@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"bytes"
@@ -162,8 +162,8 @@ func TestReassemblerErrors(t *testing.T) {
 			if !errors.Is(err, ErrReassembly) || !strings.Contains(err.Error(), tt.reason) {
 				t.Fatalf("error %v, want ErrReassembly with %q", err, tt.reason)
 			}
-			if !strings.HasPrefix(err.Error(), "wire: ") {
-				t.Errorf("error %q lacks the wire: prefix", err)
+			if !strings.HasPrefix(err.Error(), "minip1: ") {
+				t.Errorf("error %q lacks the minip1: prefix", err)
 			}
 			if r.Pending() != 0 {
 				t.Errorf("Pending = %d after an error", r.Pending())

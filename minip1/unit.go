@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 // Frame limits and defaults.
 const (

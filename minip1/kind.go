@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"fmt"
@@ -132,7 +132,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return KindInvalid, fmt.Errorf("wire: unknown unit kind %q", s)
+	return KindInvalid, fmt.Errorf("minip1: unknown unit kind %q", s)
 }
 
 func transportKind(code byte) Kind {

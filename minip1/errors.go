@@ -1,4 +1,4 @@
-package wire
+package minip1
 
 import (
 	"errors"
@@ -6,22 +6,22 @@ import (
 )
 
 // ErrMalformed is matched by every decoding error: errors.Is(err, ErrMalformed).
-var ErrMalformed = errors.New("wire: malformed frame")
+var ErrMalformed = errors.New("minip1: malformed frame")
 
 // ErrTooLarge is matched by the error for a frame header that announces more
 // than the reader's limit. Such an error also matches ErrMalformed.
-var ErrTooLarge = fmt.Errorf("wire: frame exceeds size limit: %w", ErrMalformed)
+var ErrTooLarge = fmt.Errorf("minip1: frame exceeds size limit: %w", ErrMalformed)
 
 // ErrInvalidUnit is matched by encoding errors for a unit that cannot be
 // encoded: an invalid kind or a field that does not fit its parameter.
-var ErrInvalidUnit = errors.New("wire: invalid unit")
+var ErrInvalidUnit = errors.New("minip1: invalid unit")
 
 // ErrExceedsMax is matched by encoding errors for a unit whose frame would be
 // longer than the limit given to AppendFrame.
-var ErrExceedsMax = errors.New("wire: frame would exceed size limit")
+var ErrExceedsMax = errors.New("minip1: frame would exceed size limit")
 
 // ErrReassembly is matched by every error of a Reassembler.
-var ErrReassembly = errors.New("wire: reassembly failed")
+var ErrReassembly = errors.New("minip1: reassembly failed")
 
 // FrameError describes a malformed frame: where it goes wrong and why. Every
 // error returned by Decode, PeekKind and the Reader for bad input is a
@@ -41,13 +41,13 @@ type FrameError struct {
 }
 
 // Error returns a message such as
-// "wire: TRANSFER at byte 9: parameter 0x12 length 300 exceeds frame (40 bytes left)".
+// "minip1: TRANSFER at byte 9: parameter 0x12 length 300 exceeds frame (40 bytes left)".
 func (e *FrameError) Error() string {
 	what := "frame"
 	if e.Kind != KindInvalid {
 		what = e.Kind.String()
 	}
-	return fmt.Sprintf("wire: %s at byte %d: %s", what, e.Offset, e.Reason)
+	return fmt.Sprintf("minip1: %s at byte %d: %s", what, e.Offset, e.Reason)
 }
 
 // Is reports whether target is ErrMalformed, so that every FrameError
@@ -74,9 +74,9 @@ type ReassemblyError struct {
 }
 
 // Error returns a message such as
-// "wire: message "m1" segment 7: seq gap, want 6".
+// "minip1: message "m1" segment 7: seq gap, want 6".
 func (e *ReassemblyError) Error() string {
-	return fmt.Sprintf("wire: message %q segment %d: %s", e.MsgID, e.Seq, e.Reason)
+	return fmt.Sprintf("minip1: message %q segment %d: %s", e.MsgID, e.Seq, e.Reason)
 }
 
 // Is reports whether target is ErrReassembly.

@@ -1,10 +1,14 @@
-// Package wire is the MiniP1 codec: it encodes and decodes the frames that
+// Package minip1 is the MiniP1 codec: it encodes and decodes the frames that
 // stub MTA peers exchange, reads frames from a byte stream, and splits large
 // messages into TRANSFER segments and joins them again.
 //
 // The package is pure: it starts no goroutines, does no logging and never
 // panics on any input. No length read from the wire can make it read past a
 // frame or allocate more than the frame limit.
+//
+// It is a leaf of the module: it imports only the standard library, so the
+// stub MTA (mtastub/kernel), the cut_at toxic (faults/toxi/cutat), the fault
+// probes and lab reproduction (harness/repro) all share one codec.
 //
 // # Frame format
 //
@@ -63,4 +67,4 @@
 // frame and what is wrong there; all of them satisfy
 // errors.Is(err, ErrMalformed). A frame header announcing more than the
 // reader's limit also satisfies errors.Is(err, ErrTooLarge).
-package wire
+package minip1
