@@ -124,7 +124,30 @@ func AppendFrame(dst []byte, u *Unit, max int) ([]byte, error) {
 	if pl.total > max {
 		return dst, &encodeError{kind: u.Kind, msg: "frame of " + itoa(pl.total) + " bytes exceeds limit " + itoa(max), sentinel: ErrExceedsMax}
 	}
-	return pl.write(dst, u), nil
+	out, _ := pl.write(dst, u, false)
+	return out, nil
+}
+
+// AppendFrameParts is AppendFrame without the copy of a TRANSFER's payload:
+// it appends to dst every byte of the frame except the value of the payload
+// parameter (0x12) and returns the extended slice and the offset in it at
+// which u.Payload belongs. The frame is out[len(dst):at], then u.Payload,
+// then out[at:]. Written with one writev (net.Buffers{out[len(dst):at],
+// u.Payload, out[at:]}), the payload goes from the caller's slice to the
+// socket with no copy in between, however large it is. For every other kind
+// nothing is left out and at is len(out). Errors are those of AppendFrame,
+// and dst is then returned unchanged.
+func AppendFrameParts(dst []byte, u *Unit, max int) (out []byte, at int, err error) {
+	var pl plan
+	if err := pl.make(u); err != nil {
+		return dst, len(dst), err
+	}
+	max = clampMax(max)
+	if pl.total > max {
+		return dst, len(dst), &encodeError{kind: u.Kind, msg: "frame of " + itoa(pl.total) + " bytes exceeds limit " + itoa(max), sentinel: ErrExceedsMax}
+	}
+	out, at = pl.write(dst, u, true)
+	return out, at, nil
 }
 
 // EncodedLen returns the length of the frame AppendFrame would produce for u,
@@ -245,10 +268,18 @@ func (pl *plan) makeAssoc(u *Unit) error {
 	return nil
 }
 
-func (pl *plan) write(dst []byte, u *Unit) []byte {
+// write appends the frame to dst. With split, the value of a TRANSFER's
+// payload parameter is left out, and at is the offset in the result where it
+// belongs; otherwise at is the length of the result.
+func (pl *plan) write(dst []byte, u *Unit, split bool) (out []byte, at int) {
 	k := u.Kind
 	l := &pl.l
-	dst = slices.Grow(dst, pl.total)
+	split = split && k == KindTransfer
+	if split {
+		dst = slices.Grow(dst, pl.total-len(u.Payload))
+	} else {
+		dst = slices.Grow(dst, pl.total)
+	}
 	dst = append(dst, Version, 0, byte(pl.total>>8), byte(pl.total))
 	if k.IsTransport() {
 		dst = append(dst, byte(pl.li), k.Code())
@@ -267,17 +298,25 @@ func (pl *plan) write(dst []byte, u *Unit) []byte {
 			dst = append(dst, p.pi, byte(p.len()))
 			dst = p.appendValue(dst)
 		}
-		return dst
+		return dst, len(dst)
 	}
 	dst = append(dst, 2, CodeDT, 0x80, k.Code())
 	dst = appendLen(dst, pl.li)
+	at = -1
 	for i := 0; i < l.n; i++ {
 		p := &l.ps[i]
 		dst = append(dst, p.pi)
 		dst = appendLen(dst, p.len())
+		if split && p.pi == PIPayload {
+			at = len(dst)
+			continue
+		}
 		dst = p.appendValue(dst)
 	}
-	return dst
+	if at < 0 {
+		at = len(dst)
+	}
+	return dst, at
 }
 
 func itoa(n int) string  { return strconv.Itoa(n) }

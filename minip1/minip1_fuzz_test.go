@@ -60,6 +60,7 @@ func checkDecode(t *testing.T, data []byte) {
 	if err != nil || !bytes.Equal(b, b2) {
 		t.Fatalf("encoding is not canonical: % X vs % X (%v)", b, b2, err)
 	}
+	checkParts(t, &u2, b)
 }
 
 func FuzzDecode(f *testing.F) {

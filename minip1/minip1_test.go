@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -148,6 +149,7 @@ func TestGolden(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("AppendFrame =\n% X\nwant\n% X", got, want)
 			}
+			checkParts(t, &g.unit, want)
 			u, err := Decode(want)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
@@ -156,6 +158,33 @@ func TestGolden(t *testing.T) {
 				t.Errorf("Decode = %+v, want %+v", u, g.unit)
 			}
 		})
+	}
+}
+
+// checkParts checks that AppendFrameParts encodes u as want without its
+// payload: the bytes before it, then the bytes after it.
+func checkParts(t *testing.T, u *Unit, want []byte) {
+	t.Helper()
+	prefix := []byte("prefix")
+	out, at, err := AppendFrameParts(prefix, u, MaxFrame)
+	if err != nil {
+		t.Fatalf("AppendFrameParts: %v", err)
+	}
+	if string(out[:len(prefix)]) != "prefix" || at < len(prefix) || at > len(out) {
+		t.Fatalf("AppendFrameParts: prefix clobbered or at %d outside %d..%d", at, len(prefix), len(out))
+	}
+	var payload []byte
+	if u.Kind == KindTransfer {
+		payload = u.Payload
+	} else if at != len(out) {
+		t.Fatalf("%v: at %d, want the end (%d)", u.Kind, at, len(out))
+	}
+	if got := len(out) - len(prefix); got != len(want)-len(payload) {
+		t.Fatalf("AppendFrameParts wrote %d bytes, want %d (the frame without its %d-byte payload)", got, len(want)-len(payload), len(payload))
+	}
+	joined := slices.Concat(out[len(prefix):at], payload, out[at:])
+	if !bytes.Equal(joined, want) {
+		t.Fatalf("AppendFrameParts joined =\n% X\nwant\n% X", joined, want)
 	}
 }
 
@@ -338,6 +367,10 @@ func TestEncodeErrors(t *testing.T) {
 			}
 			if !bytes.Equal(got, dst) {
 				t.Errorf("dst changed on error: % X", got)
+			}
+			parts, at, perr := AppendFrameParts(dst, tt.unit, tt.max)
+			if perr == nil || perr.Error() != err.Error() || !bytes.Equal(parts, dst) || at != len(dst) {
+				t.Errorf("AppendFrameParts = % X, %d, %v; want dst unchanged and %v", parts, at, perr, err)
 			}
 			if !strings.HasPrefix(err.Error(), "minip1: ") {
 				t.Errorf("error %q lacks the minip1: prefix", err)

@@ -117,11 +117,21 @@ type partial struct {
 
 // Reassembler rebuilds messages from their TRANSFER segments. It keeps one
 // message in progress per message id; segments of a message must arrive in
-// order, with consecutive Seq, each carrying the same Total. A Reassembler
-// is not safe for concurrent use.
+// order, with consecutive Seq, each carrying the same Total. It reuses its
+// memory from message to message: a stream of messages costs one copy of
+// each byte of a segmented message and no allocation once the buffer has
+// grown to the largest message. A Reassembler is not safe for concurrent
+// use.
 type Reassembler struct {
 	limit int
 	parts map[string]*partial
+	// spare is an empty buffer the next segmented message starts in.
+	spare []byte
+	// lent is the buffer of the message Add returned last: the caller may
+	// read it until the next Add or Reset, then it becomes spare.
+	lent []byte
+	// free is a partial to reuse for the next segmented message.
+	free *partial
 }
 
 // NewReassembler returns a Reassembler that refuses messages longer than
@@ -135,13 +145,21 @@ func NewReassembler(limit int) *Reassembler {
 }
 
 // Add adds one TRANSFER segment. When u completes its message, Add returns
-// the whole message (a fresh slice, never aliasing u.Payload) and done =
-// true. An error, matching ErrReassembly, drops the message in progress for
+// the whole message and done = true. The message is valid until the next
+// call of Add or Reset, which may reuse its memory: copy it to keep it. A
+// message of one segment is u.Payload itself; a message of several is a
+// buffer of the Reassembler, never aliasing a segment's Payload.
+//
+// An error, matching ErrReassembly, drops the message in progress for
 // u.MsgID. Errors: u is not a TRANSFER; Total exceeds the limit; Seq is not
 // the one after the previous segment's; Total differs from the first
 // segment's; the segment overflows Total; or the last segment leaves the
 // message shorter than Total.
 func (r *Reassembler) Add(u *Unit) (payload []byte, done bool, err error) {
+	if r.lent != nil {
+		r.recycle(r.lent)
+		r.lent = nil
+	}
 	if u == nil || u.Kind != KindTransfer {
 		k := KindInvalid
 		var id string
@@ -151,17 +169,35 @@ func (r *Reassembler) Add(u *Unit) (payload []byte, done bool, err error) {
 		}
 		return nil, false, &ReassemblyError{MsgID: id, Seq: seq, Reason: "unit is " + k.String() + ", not TRANSFER"}
 	}
+	st := r.parts[u.MsgID]
 	fail := func(reason string) ([]byte, bool, error) {
-		delete(r.parts, u.MsgID)
+		if st != nil {
+			delete(r.parts, u.MsgID)
+			r.recycle(st.buf)
+			*st, r.free = partial{}, st
+		}
 		return nil, false, &ReassemblyError{MsgID: u.MsgID, Seq: u.Seq, Reason: reason}
 	}
-	st := r.parts[u.MsgID]
 	if st == nil && uint64(u.Total) > uint64(r.limit) {
 		return fail("total " + strconv.FormatUint(uint64(u.Total), 10) + " exceeds limit " + itoa(r.limit))
 	}
 	total := int(u.Total) // fits: u.Total <= limit, or equal to st.total
+	if st == nil && u.Last() && len(u.Payload) == total {
+		// A whole message in one segment: nothing to join, nothing to copy.
+		return u.Payload, true, nil
+	}
 	if st == nil {
-		st = &partial{next: u.Seq, total: total, buf: make([]byte, 0, min(total, 1<<16))}
+		buf := r.spare
+		r.spare = nil
+		if buf == nil {
+			buf = make([]byte, 0, min(total, 1<<16))
+		}
+		if st = r.free; st != nil {
+			r.free = nil
+		} else {
+			st = new(partial)
+		}
+		*st = partial{next: u.Seq, total: total, buf: buf}
 		r.parts[u.MsgID] = st
 	}
 	if u.Seq != st.next {
@@ -182,11 +218,25 @@ func (r *Reassembler) Add(u *Unit) (payload []byte, done bool, err error) {
 		return fail("last segment leaves message at " + itoa(len(st.buf)) + " of " + itoa(st.total) + " bytes")
 	}
 	delete(r.parts, u.MsgID)
-	return st.buf, true, nil
+	msg := st.buf[:st.total:st.total]
+	r.lent = st.buf
+	*st, r.free = partial{}, st
+	return msg, true, nil
 }
 
-// Reset drops every message in progress, as when the association ends.
-func (r *Reassembler) Reset() { clear(r.parts) }
+// recycle keeps buf as the spare buffer if it is larger than the one kept.
+func (r *Reassembler) recycle(buf []byte) {
+	if cap(buf) > cap(r.spare) {
+		r.spare = buf[:0]
+	}
+}
+
+// Reset drops every message in progress, as when the association ends, and
+// releases the Reassembler's buffers.
+func (r *Reassembler) Reset() {
+	clear(r.parts)
+	r.spare, r.lent = nil, nil
+}
 
 // Pending returns the number of messages in progress.
 func (r *Reassembler) Pending() int { return len(r.parts) }

@@ -208,15 +208,70 @@ func TestReassemblerInterleavedAndReset(t *testing.T) {
 	}
 }
 
-func TestReassemblerDoesNotAlias(t *testing.T) {
+func TestReassemblerOneSegmentIsThePayload(t *testing.T) {
 	r := NewReassembler(100)
 	u := &Unit{Kind: KindTransfer, MsgID: "m", Flags: FlagLast, Total: 3, Payload: []byte("abc")}
 	msg, done, err := r.Add(u)
-	if err != nil || !done {
-		t.Fatal(done, err)
+	if err != nil || !done || string(msg) != "abc" {
+		t.Fatalf("Add = %q, %v, %v", msg, done, err)
 	}
-	u.Payload[0] = 'X'
-	if string(msg) != "abc" {
-		t.Errorf("message aliases the segment: %q", msg)
+	if &msg[0] != &u.Payload[0] {
+		t.Errorf("a one-segment message was copied")
+	}
+}
+
+// TestReassemblerReusesItsBuffer: a segmented message never aliases its
+// segments, stays intact until the next Add, and the next message is built
+// in the same memory, without allocating.
+func TestReassemblerReusesItsBuffer(t *testing.T) {
+	r := NewReassembler(1 << 20)
+	add := func(id string, payload []byte) []byte {
+		t.Helper()
+		segs := Segment(id, 0, 1, payload, 128)
+		if len(segs) < 3 {
+			t.Fatalf("%d segments, want several", len(segs))
+		}
+		for i := range segs {
+			msg, done, err := r.Add(&segs[i])
+			if err != nil || done != (i == len(segs)-1) {
+				t.Fatalf("segment %d: done %v, %v", i, done, err)
+			}
+			if done {
+				return msg
+			}
+		}
+		return nil
+	}
+	a := pattern(1000)
+	m1 := add("m1", a)
+	if !bytes.Equal(m1, a) || &m1[0] == &a[0] {
+		t.Fatalf("first message: %d bytes, aliases the payload: %v", len(m1), &m1[0] == &a[0])
+	}
+	a[0]++ // the segments alias a: the message must not
+	if m1[0] == a[0] {
+		t.Fatal("message aliases its segments")
+	}
+	b := bytes.Repeat([]byte{'b'}, 900)
+	m2 := add("m2", b)
+	if !bytes.Equal(m2, b) {
+		t.Fatal("second message corrupted")
+	}
+	if &m2[0] != &m1[0] {
+		t.Error("second message not built in the first one's buffer")
+	}
+	segs := Segment("m3", 0, 1, a, 128)
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range segs {
+			if _, _, err := r.Add(&segs[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per message once warm, want 0", allocs)
+	}
+	r.Reset()
+	if r.spare != nil || r.lent != nil {
+		t.Error("Reset kept a buffer")
 	}
 }
