@@ -168,6 +168,8 @@ func (m *MTA) kernel() (*kernel.Kernel, error) {
 }
 
 // Submit accepts a message for transfer to msg.To; msg.ID must be unique.
+// msg.Payload is not copied (it is stored and written to the wire as is):
+// the caller must not modify it after Submit.
 func (m *MTA) Submit(ctx context.Context, msg store.Message) error {
 	k, err := m.kernel()
 	if err != nil {

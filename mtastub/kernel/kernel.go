@@ -312,7 +312,9 @@ func (k *Kernel) do(ctx context.Context, fn func()) error {
 }
 
 // Submit accepts a message for transfer to its To peer. The message is
-// stored before Submit returns.
+// stored before Submit returns. Its payload is not copied: the store keeps
+// it and the frames on the wire are written from it until the peer
+// acknowledged the message, so the caller must not modify it after Submit.
 func (k *Kernel) Submit(ctx context.Context, m store.Message) error {
 	if m.ID == "" || m.To == "" {
 		return fmt.Errorf("kernel: %s: submit: message id and to are required", k.cfg.Name)

@@ -23,7 +23,9 @@ type Message struct {
 	To   string `json:"to"`
 	// Priority is carried in TRANSFER parameter 0x11.
 	Priority uint8 `json:"priority"`
-	// Payload is the message body.
+	// Payload is the message body. It is shared, not copied, from Submit to
+	// the store and the frames on the wire: nobody modifies it once the
+	// message is submitted.
 	Payload []byte `json:"payload"`
 	// Submitted is when the message was accepted.
 	Submitted time.Time `json:"submitted"`
@@ -36,9 +38,11 @@ var ErrClosed = errors.New("store: closed")
 // concurrent use.
 type Store interface {
 	// Enqueue appends m to the outbound queue for m.To. Enqueueing an id that
-	// is already queued is a no-op.
+	// is already queued is a no-op. The store may keep m.Payload itself
+	// rather than a copy: the caller must not modify it afterwards.
 	Enqueue(m Message) error
-	// Queued returns the outbound queue for peer, oldest first.
+	// Queued returns the outbound queue for peer, oldest first. The
+	// payloads may be shared with the store: read them, never modify them.
 	Queued(peer string) ([]Message, error)
 	// Peers returns the peers that have queued messages, sorted.
 	Peers() ([]string, error)
@@ -76,7 +80,8 @@ func (s *Memory) Enqueue(m Message) error {
 	if slices.ContainsFunc(q, func(x Message) bool { return x.ID == m.ID }) {
 		return nil
 	}
-	m.Payload = slices.Clone(m.Payload)
+	// m.Payload is kept as is (Store.Enqueue): a copy here would be the
+	// one copy of a message between Submit and the socket.
 	s.queues[m.To] = append(q, m)
 	return nil
 }
