@@ -200,7 +200,11 @@ func (k *Kernel) claim(b *kcb, role Role, state State) {
 	k.nextAssoc++
 	b.assoc = k.nextAssoc
 	b.window, b.frameMax, b.nextSeq = k.cfg.Window, k.cfg.FrameMax, 1
-	b.reasm = minip1.NewReassembler(16 << 20)
+	if b.reasm == nil {
+		b.reasm = minip1.NewReassembler(16 << 20)
+	} else {
+		b.reasm.Reset() // kept from the KCB's last association, buffers released
+	}
 }
 
 // toIdle returns b to the pool: timers stopped, generation bumped, entity cleared.

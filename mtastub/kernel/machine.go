@@ -513,7 +513,7 @@ func (k *Kernel) openError(b *kcb) {
 // dispatched to the KCB.
 func (k *Kernel) errorAbort(b *kcb, c cause) {
 	p := b.path
-	var abort []byte
+	var abort outFrame
 	if c.abort != noAbort {
 		abort = k.encode(&minip1.Unit{Kind: minip1.KindAbort, Reason: c.abort, Source: 0}, b.frameMax)
 	}
@@ -525,7 +525,7 @@ func (k *Kernel) errorAbort(b *kcb, c cause) {
 		p.finish(abort, k.cfg.Timers.Disconnect)
 		return
 	}
-	if abort != nil {
+	if abort.buf != nil {
 		p.send(abort)
 	}
 	b.stale = append(b.stale, p)
@@ -692,16 +692,28 @@ func (k *Kernel) send(b *kcb, u *minip1.Unit) {
 	if b.path == nil {
 		return
 	}
-	if f := k.encode(u, b.frameMax); f != nil {
+	if f := k.encode(u, b.frameMax); f.buf != nil {
 		b.path.send(f)
 	}
 }
 
-func (k *Kernel) encode(u *minip1.Unit, max int) []byte {
-	f, err := minip1.AppendFrame(getFrame(0), u, max)
+// encode encodes u into a pooled buffer; a TRANSFER payload larger than
+// inlinePayload is not copied but referenced, for the writer's writev. On
+// an error it logs and returns a frame with a nil buf.
+func (k *Kernel) encode(u *minip1.Unit, max int) outFrame {
+	var f outFrame
+	var err error
+	if u.Kind == minip1.KindTransfer && len(u.Payload) > inlinePayload {
+		f.buf, f.at, err = minip1.AppendFrameParts(getFrame(0), u, max)
+		f.payload = u.Payload
+	} else {
+		f.buf, err = minip1.AppendFrame(getFrame(0), u, max)
+		f.at = len(f.buf)
+	}
 	if err != nil {
 		k.log.Error("encode", "unit", u.Kind, "err", err)
-		return nil
+		putFrame(f.buf)
+		return outFrame{}
 	}
 	return f
 }

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net"
@@ -27,12 +26,12 @@ type path struct {
 	gen  uint64
 
 	mu         sync.Mutex
-	queue      [][]byte
+	queue      []outFrame
 	writing    int // frames the writer has taken and not yet written
 	closeAfter bool
 	sig        chan struct{}
 
-	br *bufio.Reader // the reader goroutine's buffered view of conn
+	br *streamReader // the reader goroutine's buffered view of conn
 
 	closed    atomic.Bool // closed by this side
 	closeOnce sync.Once
@@ -52,9 +51,41 @@ const pooledFrame = 1 << minip1.DefaultTPDUSizeLog2
 // framePool holds *[]byte of capacity pooledFrame. The reader takes one per
 // frame and the kernel goroutine returns it after handling the unit (a
 // unit's Payload aliases its frame; only the reassembler reads it, and it
-// copies); the encoder takes one per frame and the writer returns it once
-// written.
+// copies what it must keep); the encoder takes one per frame and the writer
+// returns it once written.
 var framePool sync.Pool
+
+// inlinePayload is the largest TRANSFER payload the encoder copies into
+// its frame buffer. A larger one stays where it is (the message's payload)
+// and is written between the frame's header and trailer by the writer's
+// writev; below it a copy costs less than two more iovecs, and a message
+// of one small frame leaves in a plain write.
+const inlinePayload = 2048
+
+// outFrame is one frame waiting to be written. buf holds its bytes but,
+// for a TRANSFER encoded with minip1.AppendFrameParts, its payload, which
+// belongs at offset at; at is len(buf) when nothing is left out. buf comes
+// from getFrame and goes back to the pool once written; payload aliases the
+// message, which the kernel never modifies.
+type outFrame struct {
+	buf     []byte
+	at      int
+	payload []byte
+}
+
+// appendTo appends the frame's slices, without empty ones, to bufs.
+func (f *outFrame) appendTo(bufs [][]byte) [][]byte {
+	if f.at > 0 {
+		bufs = append(bufs, f.buf[:f.at])
+	}
+	if len(f.payload) > 0 {
+		bufs = append(bufs, f.payload)
+	}
+	if f.at < len(f.buf) {
+		bufs = append(bufs, f.buf[f.at:])
+	}
+	return bufs
+}
 
 // getFrame returns a buffer of length n, pooled when n fits.
 func getFrame(n int) []byte {
@@ -90,7 +121,7 @@ func (k *Kernel) attach(conn net.Conn, b *kcb) *path {
 }
 
 // send queues one encoded frame.
-func (p *path) send(frame []byte) {
+func (p *path) send(frame outFrame) {
 	p.mu.Lock()
 	p.queue = append(p.queue, frame)
 	p.mu.Unlock()
@@ -108,11 +139,11 @@ func (p *path) queued() int {
 	return len(p.queue) + p.writing
 }
 
-// finish queues frame (if any) and closes the connection once it is
-// written, or after grace at the latest.
-func (p *path) finish(frame []byte, grace time.Duration) {
+// finish queues frame (if any: a nil buf is none) and closes the connection
+// once it is written, or after grace at the latest.
+func (p *path) finish(frame outFrame, grace time.Duration) {
 	p.mu.Lock()
-	if frame != nil {
+	if frame.buf != nil {
 		p.queue = append(p.queue, frame)
 	}
 	p.closeAfter = true
@@ -149,36 +180,43 @@ func (p *path) close() {
 
 func (p *path) writeLoop() {
 	defer p.k.wg.Done()
-	var scratch [][]byte
+	var bufs [][]byte
+	var spare []outFrame // the queue's other array: the writer swaps the two
 	for range p.sig {
 		if p.closed.Load() {
 			return
 		}
 		p.mu.Lock()
 		q, last := p.queue, p.closeAfter
-		p.queue, p.writing = nil, len(q)
+		p.queue, p.writing, spare = spare[:0], len(q), nil
 		p.mu.Unlock()
 		// One writev for everything queued: a segmented message goes out
-		// in one system call instead of one per frame.
-		if len(q) == 1 {
-			_, err := p.conn.Write(q[0])
+		// in one system call instead of one per frame, its payload straight
+		// from the message (headers, payload slices, trailers).
+		bufs = bufs[:0]
+		for i := range q {
+			bufs = q[i].appendTo(bufs)
+		}
+		if len(bufs) == 1 {
+			_, err := p.conn.Write(bufs[0])
 			if err != nil {
 				p.close()
 				return
 			}
-		} else if len(q) > 1 {
-			// WriteTo consumes its slice (it clears written entries): give
-			// it a scratch copy, q still holds the frames to recycle.
-			scratch = append(scratch[:0], q...)
-			bufs := net.Buffers(scratch)
-			if _, err := bufs.WriteTo(p.conn); err != nil {
+		} else if len(bufs) > 1 {
+			// WriteTo consumes its slice (it clears written entries);
+			// bufs is rebuilt from q next time.
+			nb := net.Buffers(bufs)
+			if _, err := nb.WriteTo(p.conn); err != nil {
 				p.close()
 				return
 			}
 		}
-		for _, f := range q {
-			putFrame(f)
+		for i := range q {
+			putFrame(q[i].buf)
+			q[i] = outFrame{}
 		}
+		spare = q
 		p.mu.Lock()
 		p.writing = 0
 		p.mu.Unlock()
@@ -204,9 +242,12 @@ func (p *path) readLoop() {
 	max := p.k.cfg.FrameMax
 	hdr := make([]byte, minip1.HeaderLen)
 	// Buffered: the header and a small frame usually take one system call
-	// together, not three. Deadlines still apply to the reads underneath.
-	p.br = bufio.NewReaderSize(p.conn, readBufSize)
+	// together, not three, and the frames of a segmented message a few in
+	// all. Deadlines still apply to the reads underneath.
+	p.br = newStreamReader(p.conn)
+	defer p.br.release()
 	for {
+		p.br.boundary()
 		if _, err := io.ReadFull(p.br, hdr[:1]); err != nil {
 			p.post(event{kind: evClosed, err: err})
 			return
@@ -222,6 +263,9 @@ func (p *path) readLoop() {
 		if hdr[0] != minip1.Version || n < minip1.MinFrame || n > max {
 			p.post(event{kind: evBad, err: &minip1.FrameError{Offset: 0, Reason: badHeader(hdr, max)}})
 			return
+		}
+		if n-minip1.HeaderLen-p.br.Buffered() >= readBufSize {
+			p.br.grow()
 		}
 		frame := getFrame(n)
 		copy(frame, hdr)
