@@ -48,7 +48,8 @@ const readBufSize = 2048
 // per frame on both sides) keeps the garbage collector out of a transfer.
 const pooledFrame = 1 << minip1.DefaultTPDUSizeLog2
 
-// framePool holds *[]byte of capacity pooledFrame. The reader takes one per
+// framePool holds *[pooledFrame]byte (an array pointer, so that putting a
+// buffer back allocates nothing). The reader takes one per
 // frame and the kernel goroutine returns it after handling the unit (a
 // unit's Payload aliases its frame; only the reassembler reads it, and it
 // copies what it must keep); the encoder takes one per frame and the writer
@@ -92,10 +93,10 @@ func getFrame(n int) []byte {
 	if n > pooledFrame {
 		return make([]byte, n)
 	}
-	if v, ok := framePool.Get().(*[]byte); ok {
-		return (*v)[:n]
+	if a, ok := framePool.Get().(*[pooledFrame]byte); ok {
+		return a[:n]
 	}
-	return make([]byte, n, pooledFrame)
+	return new([pooledFrame]byte)[:n]
 }
 
 // putFrame recycles a buffer that getFrame may have returned; others are
@@ -104,8 +105,7 @@ func putFrame(b []byte) {
 	if cap(b) != pooledFrame {
 		return
 	}
-	b = b[:0]
-	framePool.Put(&b)
+	framePool.Put((*[pooledFrame]byte)(b[:pooledFrame]))
 }
 
 // attach starts a path's reader and writer.
@@ -181,6 +181,7 @@ func (p *path) close() {
 func (p *path) writeLoop() {
 	defer p.k.wg.Done()
 	var bufs [][]byte
+	var nb net.Buffers   // WriteTo's receiver: one allocation, not one per batch
 	var spare []outFrame // the queue's other array: the writer swaps the two
 	for range p.sig {
 		if p.closed.Load() {
@@ -206,7 +207,7 @@ func (p *path) writeLoop() {
 		} else if len(bufs) > 1 {
 			// WriteTo consumes its slice (it clears written entries);
 			// bufs is rebuilt from q next time.
-			nb := net.Buffers(bufs)
+			nb = bufs
 			if _, err := nb.WriteTo(p.conn); err != nil {
 				p.close()
 				return
