@@ -120,8 +120,8 @@ type partial struct {
 // order, with consecutive Seq, each carrying the same Total. It reuses its
 // memory from message to message: a stream of messages costs one copy of
 // each byte of a segmented message and no allocation once the buffer has
-// grown to the largest message. A Reassembler is not safe for concurrent
-// use.
+// grown to the largest message (up to 1 MiB; a larger one is not kept). A
+// Reassembler is not safe for concurrent use.
 type Reassembler struct {
 	limit int
 	parts map[string]*partial
@@ -224,9 +224,14 @@ func (r *Reassembler) Add(u *Unit) (payload []byte, done bool, err error) {
 	return msg, true, nil
 }
 
-// recycle keeps buf as the spare buffer if it is larger than the one kept.
+// maxSpare is the largest buffer a Reassembler keeps between messages: one
+// rare large message does not pin its memory for the association's life.
+const maxSpare = 1 << 20
+
+// recycle keeps buf as the spare buffer if it is larger than the one kept
+// and not larger than maxSpare.
 func (r *Reassembler) recycle(buf []byte) {
-	if cap(buf) > cap(r.spare) {
+	if cap(buf) > cap(r.spare) && cap(buf) <= maxSpare {
 		r.spare = buf[:0]
 	}
 }

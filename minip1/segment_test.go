@@ -224,7 +224,7 @@ func TestReassemblerOneSegmentIsThePayload(t *testing.T) {
 // segments, stays intact until the next Add, and the next message is built
 // in the same memory, without allocating.
 func TestReassemblerReusesItsBuffer(t *testing.T) {
-	r := NewReassembler(1 << 20)
+	r := NewReassembler(4 << 20)
 	add := func(id string, payload []byte) []byte {
 		t.Helper()
 		segs := Segment(id, 0, 1, payload, 128)
@@ -269,6 +269,18 @@ func TestReassemblerReusesItsBuffer(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per message once warm, want 0", allocs)
+	}
+	big := Segment("big", 0, 1, pattern(maxSpare+1), MaxFrame)
+	for i := range big {
+		if _, _, err := r.Add(&big[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := r.Add(&segs[0]); err != nil { // the big buffer is given back here
+		t.Fatal(err)
+	}
+	if cap(r.parts["m3"].buf) > maxSpare {
+		t.Errorf("a %d-byte buffer was kept, limit %d", cap(r.parts["m3"].buf), maxSpare)
 	}
 	r.Reset()
 	if r.spare != nil || r.lent != nil {
