@@ -61,6 +61,14 @@
 // skips parameters that do not belong to the kind, after checking their
 // length, and keeps the last of duplicated parameters.
 //
+// # Copies
+//
+// AppendFrameParts encodes a TRANSFER without its payload, for a writer that
+// sends header, payload and trailer in one writev (net.Buffers): a message
+// goes from its submitter's slice to the socket uncopied. Decode returns a
+// Payload aliasing the frame, and a Reassembler joins segments in a buffer
+// it reuses from message to message.
+//
 // # Errors
 //
 // Every decoding error is a *FrameError giving the byte offset within the
