@@ -7,75 +7,29 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 )
 
-// Verdicts are three-valued.
+// Verdicts are three-valued (result.Passed, ...).
 const (
-	Passed  = "passed"
-	Failed  = "failed"
-	Unknown = "unknown"
+	Passed  = result.Passed
+	Failed  = result.Failed
+	Unknown = result.Unknown
 )
 
-// Check is one checker's verdict.
-type Check struct {
-	Name    string `json:"name"`
-	Verdict string `json:"verdict"`
-	Detail  string `json:"detail"`
-}
-
-// MTASummary is one MTA's totals in summary.json.
-type MTASummary struct {
-	Mode      string `json:"mode"`
-	Submitted int    `json:"submitted"`
-	// Refused counts messages the traffic offered while this MTA was
-	// stopped: recorded, never submitted.
-	Refused    int `json:"refused"`
-	Delivered  int `json:"delivered"`
-	Duplicates int `json:"duplicates"`
-	// KCBsLeaked is the most KCBs seen leaked at once during the run.
-	KCBsLeaked int `json:"kcbs_leaked"`
-	// LeakedAtEnd is the number leaked when the run ended.
-	LeakedAtEnd int            `json:"kcbs_leaked_at_end"`
-	Events      map[string]int `json:"events"`
-}
-
-// Summary is summary.json (DESIGN.md section 7).
-type Summary struct {
-	Scenario string `json:"scenario"`
-	Seed     int64  `json:"seed"`
-	// Started is the wall-clock time of the run's offset 0.
-	Started   time.Time              `json:"started"`
-	Verdict   string                 `json:"verdict"`
-	DurationS float64                `json:"duration_s"`
-	Checks    []Check                `json:"checks"`
-	MTAs      map[string]*MTASummary `json:"mtas"`
-	// RecoveryS is from the recovery anchor (last heal or action) to the
-	// last delivery; null when not everything was delivered.
-	RecoveryS *float64 `json:"recovery_s"`
-	// AnchorS is the recovery anchor's offset.
-	AnchorS float64 `json:"anchor_s"`
-	// LeakedBeforeAnchor is the most KCBs leaked at once, over all MTAs,
-	// before the recovery anchor.
-	LeakedBeforeAnchor int `json:"leaked_before_anchor"`
-	// Pairs accounts every sender and receiver pair the traffic declares.
-	Pairs []PairSummary `json:"pairs"`
-}
-
-// PairSummary accounts one sender→receiver pair's messages: those the
-// traffic declared, those submitted (accepted by the sender), those
-// refused (offered while the sender was stopped), those delivered at least
-// once, those never delivered and the extra deliveries of a message.
-type PairSummary struct {
-	From        string `json:"from"`
-	To          string `json:"to"`
-	Declared    int    `json:"declared"`
-	Submitted   int    `json:"submitted"`
-	Refused     int    `json:"refused"`
-	Delivered   int    `json:"delivered"`
-	Undelivered int    `json:"undelivered"`
-	Duplicates  int    `json:"duplicates"`
-}
+// The judged run's records live in harness/result, which harness/report
+// also reads; these aliases keep their harness names.
+type (
+	// Check is one checker's verdict.
+	Check = result.Check
+	// MTASummary is one MTA's totals in summary.json.
+	MTASummary = result.MTASummary
+	// Summary is summary.json (DESIGN.md section 7).
+	Summary = result.Summary
+	// PairSummary accounts one sender→receiver pair's messages.
+	PairSummary = result.PairSummary
+)
 
 // totals computes each MTA's line of summary.json from a result's
 // submissions, deliveries, events and samples, so that a live run and a

@@ -15,9 +15,9 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
 )
 
@@ -76,47 +76,14 @@ type Result struct {
 	refused map[string]submission
 }
 
-// DeliveryRecord is one message delivered to an MTA's user.
-type DeliveryRecord struct {
-	kernel.Delivery
-	// T is the offset from the run start in seconds.
-	T float64 `json:"t"`
-}
-
-// Sample is one MTA's pool and queue at one moment.
-type Sample struct {
-	T      float64 `json:"t"`
-	MTA    string  `json:"mta"`
-	Idle   int     `json:"idle"`
-	Busy   int     `json:"busy"`
-	Leaked int     `json:"leaked"`
-	Queued int     `json:"queued"`
-	// States lists every KCB's state, index 0 (the listener) first.
-	States []int `json:"states"`
-	// Running is false while the MTA is stopped.
-	Running bool `json:"running"`
-}
-
-// LedgerEntry is one line of ledger.jsonl: a fault toggle planned, applied
-// (or healed, for the toggle that ends a fault), verified (its effect seen
-// on the wire) or unverified, failed; or an action carried out.
-type LedgerEntry struct {
-	// Phase is planned, applied, healed, verified, unverified, failed or action.
-	Phase string `json:"phase"`
-	// Planned is the planned offset; At when this phase happened (seconds
-	// from the run start); LagMS is At − Planned for applied and healed.
-	Planned float64 `json:"planned_s"`
-	At      float64 `json:"at_s"`
-	LagMS   float64 `json:"lag_ms,omitempty"`
-	Link    string  `json:"link,omitempty"`
-	Fault   int     `json:"fault"`
-	Type    string  `json:"type,omitempty"`
-	Action  string  `json:"action"`
-	MTA     string  `json:"mta,omitempty"`
-	// Detail says what the probe observed.
-	Detail string `json:"detail,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
+type (
+	// DeliveryRecord is one message delivered to an MTA's user.
+	DeliveryRecord = result.DeliveryRecord
+	// Sample is one MTA's pool and queue at one moment.
+	Sample = result.Sample
+	// LedgerEntry is one line of ledger.jsonl.
+	LedgerEntry = result.LedgerEntry
+)
 
 // run is one scenario run in progress.
 type run struct {
