@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the path of a Chromium for the report's browser test
-# (harness/report_browser_test.go), installing Debian's chromium package
+# (harness/report/browser_test.go), installing Debian's chromium package
 # when none is found: apt-get update once, then a non-interactive install.
 # Needs root (CI runs as root). Exit 1, with the reason on stderr, when no
 # Chromium can be found or installed.

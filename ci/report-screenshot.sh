@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks bundles' report.html in headless Chromium and keeps screenshots:
-# a thin wrapper around harness's TestReportInBrowser (the test .ci/run
+# a thin wrapper around harness/report's TestReportInBrowser (the test .ci/run
 # runs on fresh runs), given existing bundles instead.
 #
 #   ci/report-screenshot.sh BUNDLE...
@@ -24,4 +24,4 @@ artifacts="${MTASTORM_ARTIFACTS:-$PWD/artifacts}"
 mkdir -p "$artifacts"
 list=$(IFS=:; echo "${bundles[*]}")
 MTASTORM_ARTIFACTS="$artifacts" MTASTORM_REPORT_BUNDLES="$list" \
-	exec go test -count=1 -v -run '^TestReportInBrowser$' ./harness/
+	exec go test -count=1 -v -run '^TestReportInBrowser$' ./harness/report/

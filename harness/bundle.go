@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/report"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
@@ -85,8 +86,8 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 		{FileSamples, lines(len(res.Samples), func(i int) any { return res.Samples[i] })},
 		{FileSummary, jsonFile(res.Summary)},
 		{FileSubmitted, func(f *os.File) error { return writeSubmitted(f, res) }},
-		{FileJUnit, func(f *os.File) error { return WriteJUnit(f, res.Summary) }},
-		{FileReport, func(f *os.File) error { return WriteReport(f, sc, res) }},
+		{FileJUnit, func(f *os.File) error { return report.WriteJUnit(f, res.Summary) }},
+		{FileReport, func(f *os.File) error { return report.WriteHTML(f, reportInput(sc, res)) }},
 	}
 	for _, s := range steps {
 		if err := write(s.name, s.fill); err != nil {
@@ -94,6 +95,12 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// reportInput is what report.html is drawn from: sc as run and its result.
+func reportInput(sc *scenario.Scenario, res *Result) *report.Input {
+	return &report.Input{Scenario: sc, Summary: res.Summary, Schedule: res.Schedule,
+		Events: res.Events, Deliveries: res.Deliveries, Samples: res.Samples, Ledger: res.Ledger}
 }
 
 // LoadSchedule reads a bundle's schedule.json.

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mtastorm/mtastorm/harness/report"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
@@ -253,8 +254,8 @@ func writeJudged(dir string, sc *scenario.Scenario, res *Result) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(res.Summary)
 		}},
-		{FileJUnit, func(w io.Writer) error { return WriteJUnit(w, res.Summary) }},
-		{FileReport, func(w io.Writer) error { return WriteReport(w, sc, res) }},
+		{FileJUnit, func(w io.Writer) error { return report.WriteJUnit(w, res.Summary) }},
+		{FileReport, func(w io.Writer) error { return report.WriteHTML(w, reportInput(sc, res)) }},
 	}
 	for _, f := range files {
 		if err := replaceFile(filepath.Join(dir, f.name), f.fill); err != nil {

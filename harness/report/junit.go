@@ -1,10 +1,12 @@
-package harness
+package report
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/mtastorm/mtastorm/harness/result"
 )
 
 // JUnitSuites is the root element of junit.xml: one suite, the scenario.
@@ -57,7 +59,7 @@ type JUnitMessage struct {
 
 // JUnit returns the junit.xml document of a judged summary. Checks are not
 // timed one by one: each case has time 0 and the suite the run's duration.
-func JUnit(s Summary) JUnitSuites {
+func JUnit(s result.Summary) JUnitSuites {
 	dur := strconv.FormatFloat(s.DurationS, 'f', 3, 64)
 	suite := JUnitSuite{
 		Name: s.Scenario, Time: dur,
@@ -73,8 +75,8 @@ func JUnit(s Summary) JUnitSuites {
 	for _, c := range s.Checks {
 		tc := JUnitCase{Classname: "mtastorm." + s.Scenario, Name: c.Name, Time: "0.000"}
 		switch c.Verdict {
-		case Passed:
-		case Failed:
+		case result.Passed:
+		case result.Failed:
 			tc.Failure = &JUnitMessage{Message: c.Detail, Type: "failed", Body: c.Detail}
 			suite.Fail++
 		default:
@@ -88,7 +90,7 @@ func JUnit(s Summary) JUnitSuites {
 }
 
 // WriteJUnit writes the junit.xml of a judged summary to w.
-func WriteJUnit(w io.Writer, s Summary) error {
+func WriteJUnit(w io.Writer, s result.Summary) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package harness
+package report_test
 
 import (
 	"bytes"
@@ -27,12 +27,16 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
-	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
 
 // The report in a real browser: headless Chromium opens report.html of real
-// runs and checks what a reader needs. The test needs a Chromium: $CHROMIUM
+// runs and checks what a reader needs. The runs are harness.Run's, so this
+// is an external test package: harness imports report, and report_test
+// may import both. The test needs a Chromium: $CHROMIUM
 // (which must then work), else the first of chromium, chromium-browser,
 // google-chrome on $PATH; with none it skips. .ci/run installs Debian's
 // chromium and sets $CHROMIUM, so in CI it runs.
@@ -86,11 +90,11 @@ func TestReportInBrowser(t *testing.T) {
 		}
 		return
 	}
-	noTOXIPROXY(t)
+	t.Setenv(toxi.EnvURL, "") // an embedded Toxiproxy
 	for _, s := range browserScenarios {
 		t.Run(strings.TrimSuffix(filepath.Base(s.file), ".yaml"), func(t *testing.T) {
 			t.Parallel()
-			sc, err := scenario.Load(filepath.Join("..", "scenarios", s.file))
+			sc, err := scenario.Load(filepath.Join("..", "..", "scenarios", s.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +102,7 @@ func TestReportInBrowser(t *testing.T) {
 				t.Fatalf("%s has %d links, want at least %d", s.file, len(sc.Links), s.minLinks)
 			}
 			dir := filepath.Join(t.TempDir(), "bundle")
-			if _, err := Run(runCtx(t), sc, Options{Out: dir}); err != nil {
+			if _, err := harness.Run(runCtx(t), sc, harness.Options{Out: dir}); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			checkReportInBrowser(t, browser, dir, out)
@@ -382,33 +386,33 @@ func checkReportInBrowser(t *testing.T, browser context.Context, dir, out string
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := filepath.Join(dir, FileReport)
-	var sum Summary
-	data, err := os.ReadFile(filepath.Join(dir, FileSummary))
+	report := filepath.Join(dir, harness.FileReport)
+	var sum result.Summary
+	data, err := os.ReadFile(filepath.Join(dir, harness.FileSummary))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := json.Unmarshal(data, &sum); err != nil {
-		t.Fatalf("%s: %v", FileSummary, err)
+		t.Fatalf("%s: %v", harness.FileSummary, err)
 	}
-	sc, err := scenario.Load(filepath.Join(dir, FileScenario))
+	sc, err := scenario.Load(filepath.Join(dir, harness.FileScenario))
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := readBundleLines[eventlog.Record](filepath.Join(dir, FileEvents))
+	events, err := readEvents(filepath.Join(dir, harness.FileEvents))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// counts[mta][id] from the bundle's event log.
 	counts := map[string]map[int]int{}
 	for _, e := range events {
-		if counts[e.v.MTA] == nil {
-			counts[e.v.MTA] = map[int]int{}
+		if counts[e.MTA] == nil {
+			counts[e.MTA] = map[int]int{}
 		}
-		counts[e.v.MTA][e.v.ID]++
+		counts[e.MTA][e.ID]++
 	}
 	if len(sum.Checks) == 0 {
-		t.Fatalf("%s has no checks: nothing to find on the page", FileSummary)
+		t.Fatalf("%s has no checks: nothing to find on the page", harness.FileSummary)
 	}
 	name := sum.Scenario
 	if html, err := os.ReadFile(report); err != nil {
@@ -454,7 +458,7 @@ func checkReportInBrowser(t *testing.T, browser context.Context, dir, out string
 }
 
 // checkProbe checks the measured page against the bundle.
-func checkProbe(t *testing.T, p pageProbe, sum *Summary, sc *scenario.Scenario, counts map[string]map[int]int) {
+func checkProbe(t *testing.T, p pageProbe, sum *result.Summary, sc *scenario.Scenario, counts map[string]map[int]int) {
 	t.Helper()
 	// The verdict, shown.
 	if p.Verdict != sum.Verdict || p.VerdictBox == nil || !visible(*p.VerdictBox) {

@@ -1,18 +1,20 @@
-package harness
+package report
 
 import (
 	"bytes"
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/mtastorm/mtastorm/harness/result"
 )
 
 func TestJUnitRoundTrip(t *testing.T) {
 	rec := 1.25
-	s := Summary{Scenario: "q152877-sp0", Seed: 152877, Verdict: Failed, DurationS: 4.2, RecoveryS: &rec, Checks: []Check{
-		{Name: "exactly-once", Verdict: Passed, Detail: "200 messages"},
-		{Name: "recovery", Verdict: Failed, Detail: `B: 3 KCBs leaked; 41 of 200 delivered <&"'>`},
-		{Name: "validity", Verdict: Unknown, Detail: "nothing delivered before the first fault"},
+	s := result.Summary{Scenario: "q152877-sp0", Seed: 152877, Verdict: result.Failed, DurationS: 4.2, RecoveryS: &rec, Checks: []result.Check{
+		{Name: "exactly-once", Verdict: result.Passed, Detail: "200 messages"},
+		{Name: "recovery", Verdict: result.Failed, Detail: `B: 3 KCBs leaked; 41 of 200 delivered <&"'>`},
+		{Name: "validity", Verdict: result.Unknown, Detail: "nothing delivered before the first fault"},
 	}}
 	var buf bytes.Buffer
 	if err := WriteJUnit(&buf, s); err != nil {
@@ -39,7 +41,7 @@ func TestJUnitRoundTrip(t *testing.T) {
 	for _, p := range su.Properties {
 		props[p.Name] = p.Value
 	}
-	if props["seed"] != "152877" || props["verdict"] != Failed || props["recovery_s"] != "1.250" {
+	if props["seed"] != "152877" || props["verdict"] != result.Failed || props["recovery_s"] != "1.250" {
 		t.Errorf("properties = %v", props)
 	}
 	for i, c := range su.Cases {

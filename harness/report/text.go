@@ -1,4 +1,4 @@
-package harness
+package report
 
 import (
 	"fmt"
@@ -60,11 +60,11 @@ func actionsText(marks []marker) string {
 }
 
 // eventsSummary counts mta's events per id and gives their time span.
-func eventsSummary(mta string, res *Result, rt reportTimes) string {
+func eventsSummary(mta string, in *Input, rt reportTimes) string {
 	counts := map[int]int{}
 	first, last := 0.0, 0.0
 	n := 0
-	for _, e := range res.Events {
+	for _, e := range in.Events {
 		if e.MTA != mta {
 			continue
 		}
@@ -94,9 +94,9 @@ func eventsSummary(mta string, res *Result, rt reportTimes) string {
 }
 
 // poolSummary gives the extremes of mta's KCB pool and when it was stopped.
-func poolSummary(mta string, res *Result, rt reportTimes) string {
+func poolSummary(mta string, in *Input, rt reportTimes) string {
 	var leaked, leakedEnd, busy, idle, samples int
-	for _, s := range res.Samples {
+	for _, s := range in.Samples {
 		if s.MTA != mta {
 			continue
 		}
@@ -115,7 +115,7 @@ func poolSummary(mta string, res *Result, rt reportTimes) string {
 		out = "No KCB leaked"
 	}
 	out += fmt.Sprintf(", idle down to %d, busy up to %d", idle, busy)
-	for _, w := range stoppedWindows(res, mta, rt.end) {
+	for _, w := range stoppedWindows(in, mta, rt.end) {
 		out += fmt.Sprintf("; stopped from %.2f s to %.2f s", w.x0, w.x1)
 	}
 	return out + "."

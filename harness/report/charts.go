@@ -1,4 +1,4 @@
-package harness
+package report
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
@@ -111,34 +112,34 @@ type reportTimes struct {
 	end float64
 }
 
-func newReportTimes(res *Result) reportTimes {
+func newReportTimes(in *Input) reportTimes {
 	var rt reportTimes
-	if !res.Summary.Started.IsZero() {
-		rt.t0, rt.known = res.Summary.Started, true
-	} else if len(res.Deliveries) > 0 { // a bundle from before summary.json had "started"
-		d := res.Deliveries[0]
+	if !in.Summary.Started.IsZero() {
+		rt.t0, rt.known = in.Summary.Started, true
+	} else if len(in.Deliveries) > 0 { // a bundle from before summary.json had "started"
+		d := in.Deliveries[0]
 		rt.t0 = d.At.Add(-time.Duration(d.T * float64(time.Second)))
 		rt.known = true
-	} else if len(res.Events) > 0 {
-		rt.t0 = res.Events[0].Time
-		for _, e := range res.Events {
+	} else if len(in.Events) > 0 {
+		rt.t0 = in.Events[0].Time
+		for _, e := range in.Events {
 			if e.Time.Before(rt.t0) {
 				rt.t0 = e.Time
 			}
 		}
 	}
-	rt.end = res.Summary.DurationS
-	for _, s := range res.Samples {
+	rt.end = in.Summary.DurationS
+	for _, s := range in.Samples {
 		rt.end = max(rt.end, s.T)
 	}
-	for _, d := range res.Deliveries {
+	for _, d := range in.Deliveries {
 		rt.end = max(rt.end, d.T)
 	}
-	for _, e := range res.Events {
+	for _, e := range in.Events {
 		rt.end = max(rt.end, rt.of(e.Time))
 	}
-	if res.Schedule != nil {
-		for _, t := range res.Schedule.Toggles {
+	if in.Schedule != nil {
+		for _, t := range in.Schedule.Toggles {
 			rt.end = max(rt.end, t.Offset.Seconds())
 		}
 	}
@@ -162,24 +163,24 @@ type interval struct{ x0, x1 float64 }
 
 // reportMarkers returns the actions carried out (from the ledger), or the
 // planned ones when the ledger has none.
-func reportMarkers(sc *scenario.Scenario, res *Result) []marker {
+func reportMarkers(in *Input) []marker {
 	var out []marker
-	for _, l := range res.Ledger {
+	for _, l := range in.Ledger {
 		if l.Phase == "action" {
 			out = append(out, marker{at: l.At, label: l.Action + " " + l.MTA})
 		}
 	}
 	if len(out) == 0 {
-		for _, a := range sc.Actions {
+		for _, a := range in.Scenario.Actions {
 			out = append(out, marker{at: a.At.Seconds(), label: a.Op + " " + a.MTA})
 		}
 	}
 	return out
 }
 
-// faultRow is one fault on one link: the span from its first toggle to its
-// heal, and the stretches during which it acts (link disabled or a toxic
-// present).
+// faultRow is one fault on one link, on the report's time axis: the span
+// from its first toggle to its heal, and the stretches during which it
+// acts (link disabled or a toxic present).
 type faultRow struct {
 	label  string
 	typ    string
@@ -189,119 +190,54 @@ type faultRow struct {
 	updates []float64
 }
 
-// linkFaults expands the schedule's toggles on link into fault rows, in
-// order of first appearance. Faults still open at the end of the schedule
-// are closed at end (the run end heals them).
+// linkFaults returns the fault rows of link, in order of first appearance:
+// the schedule's activity on it (faults.Schedule.Activity) in seconds.
+// Faults still acting at the end of the schedule are closed at end (the
+// run end heals them).
 func linkFaults(sched *faults.Schedule, link string, end float64) []*faultRow {
-	if sched == nil {
-		return nil
-	}
 	var rows []*faultRow
-	byKey := map[string]*faultRow{}
-	type open struct {
-		disabled float64
-		down     bool
-		toxics   map[string]float64
-		healed   bool
-	}
-	state := map[*faultRow]*open{}
-	for _, t := range sched.Toggles {
-		if t.Link != link {
-			continue
+	for _, a := range sched.Activity(link, duration(end)) {
+		r := &faultRow{label: fmt.Sprintf("f%d %s", a.Fault, a.Type), typ: a.Type, span: seconds(a.Span), active: intervals(a.Acting)}
+		for _, u := range a.Updates {
+			r.updates = append(r.updates, u.Seconds())
 		}
-		key := fmt.Sprintf("f%d %s", t.Fault, t.Type)
-		at := t.Offset.Seconds()
-		r := byKey[key]
-		if r == nil {
-			r = &faultRow{label: key, typ: t.Type, span: interval{at, at}}
-			byKey[key] = r
-			rows = append(rows, r)
-			state[r] = &open{toxics: map[string]float64{}}
-		}
-		st := state[r]
-		r.span.x1 = max(r.span.x1, at)
-		if t.Heal {
-			st.healed = true
-		}
-		name := ""
-		if t.Toxic != nil {
-			name = t.Toxic.Name
-		}
-		switch t.Action {
-		case faults.ActDisable:
-			if !st.down {
-				st.down, st.disabled = true, at
-			}
-		case faults.ActEnable:
-			if st.down {
-				r.active = append(r.active, interval{st.disabled, at})
-				st.down = false
-			}
-		case faults.ActAddToxic:
-			if _, ok := st.toxics[name]; !ok {
-				st.toxics[name] = at
-			}
-		case faults.ActUpdateToxic:
-			r.updates = append(r.updates, at)
-		case faults.ActRemoveToxic:
-			if from, ok := st.toxics[name]; ok {
-				r.active = append(r.active, interval{from, at})
-				delete(st.toxics, name)
-			}
-		}
-	}
-	for _, r := range rows {
-		st := state[r]
-		if st.down {
-			r.active = append(r.active, interval{st.disabled, end})
-		}
-		for _, from := range st.toxics {
-			r.active = append(r.active, interval{from, end})
-		}
-		if st.down || len(st.toxics) > 0 || !st.healed {
-			r.span.x1 = max(r.span.x1, end)
-		}
-		r.active = mergeIntervals(r.active)
+		rows = append(rows, r)
 	}
 	return rows
 }
 
-// mergeIntervals sorts and merges overlapping intervals.
-func mergeIntervals(in []interval) []interval {
-	if len(in) == 0 {
-		return nil
-	}
-	s := slices.Clone(in)
-	sort.Slice(s, func(i, j int) bool { return s[i].x0 < s[j].x0 })
-	out := []interval{s[0]}
-	for _, iv := range s[1:] {
-		last := &out[len(out)-1]
-		if iv.x0 <= last.x1 {
-			last.x1 = max(last.x1, iv.x1)
-			continue
+// faultWindows is the union of every fault's acting stretches on every link.
+func faultWindows(in *Input, end float64) []interval {
+	var all []faults.Interval
+	for _, l := range in.Scenario.Links {
+		for _, a := range in.Schedule.Activity(l.String(), duration(end)) {
+			all = append(all, a.Acting...)
 		}
-		out = append(out, iv)
+	}
+	return intervals(faults.MergeIntervals(all))
+}
+
+// duration is an offset in seconds as a time.Duration, to the nanosecond.
+func duration(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+// seconds is iv on the report's time axis.
+func seconds(iv faults.Interval) interval { return interval{iv.From.Seconds(), iv.To.Seconds()} }
+
+// intervals is ivs on the report's time axis.
+func intervals(ivs []faults.Interval) []interval {
+	var out []interval
+	for _, iv := range ivs {
+		out = append(out, seconds(iv))
 	}
 	return out
 }
 
-// faultWindows is the union of every fault's active stretches on every link.
-func faultWindows(sc *scenario.Scenario, res *Result, end float64) []interval {
-	var all []interval
-	for _, l := range sc.Links {
-		for _, r := range linkFaults(res.Schedule, l.String(), end) {
-			all = append(all, r.active...)
-		}
-	}
-	return mergeIntervals(all)
-}
-
 // stoppedWindows returns the stretches during which mta's samples show it
 // stopped.
-func stoppedWindows(res *Result, mta string, end float64) []interval {
+func stoppedWindows(in *Input, mta string, end float64) []interval {
 	var out []interval
 	from := -1.0
-	for _, s := range res.Samples {
+	for _, s := range in.Samples {
 		if s.MTA != mta {
 			continue
 		}
@@ -336,20 +272,20 @@ func faultColors(sched *faults.Schedule) map[string]color.NRGBA {
 
 // reportCharts builds and renders every chart of the report: one per link,
 // then events, pool and queue per MTA.
-func reportCharts(sc *scenario.Scenario, res *Result) ([]chart, error) {
-	rt := newReportTimes(res)
-	marks := reportMarkers(sc, res)
-	windows := faultWindows(sc, res, rt.end)
-	colors := faultColors(res.Schedule)
+func reportCharts(in *Input) ([]chart, error) {
+	rt := newReportTimes(in)
+	marks := reportMarkers(in)
+	windows := faultWindows(in, rt.end)
+	colors := faultColors(in.Schedule)
 	var cps []chartPlot
-	for _, l := range sc.Links {
-		cps = append(cps, linkChart(l.String(), linkFaults(res.Schedule, l.String(), rt.end), colors, marks, rt))
+	for _, l := range in.Scenario.Links {
+		cps = append(cps, linkChart(l.String(), linkFaults(in.Schedule, l.String(), rt.end), colors, marks, rt))
 	}
-	for _, m := range sc.MTAs {
+	for _, m := range in.Scenario.MTAs {
 		cps = append(cps,
-			eventsChart(m.Name, res, windows, marks, rt),
-			poolChart(m, res, windows, marks, rt),
-			queueChart(m.Name, res, windows, marks, rt))
+			eventsChart(m.Name, in, windows, marks, rt),
+			poolChart(m, in, windows, marks, rt),
+			queueChart(m.Name, in, windows, marks, rt))
 	}
 	return renderCharts(cps)
 }
@@ -461,10 +397,10 @@ func linkChart(link string, rows []*faultRow, colors map[string]color.NRGBA, mar
 // mtaEventStyles returns the rows of mta's events chart, bottom to top:
 // eventStyles, then each other id mta logged with a style of its own from
 // otherEventStyles (in order of id); and mta's count per id.
-func mtaEventStyles(mta string, res *Result) ([]eventStyle, map[int]int) {
+func mtaEventStyles(mta string, in *Input) ([]eventStyle, map[int]int) {
 	styles := slices.Clone(eventStyles)
 	counts := map[int]int{}
-	for _, e := range res.Events {
+	for _, e := range in.Events {
 		if e.MTA == mta {
 			counts[e.ID]++
 		}
@@ -484,16 +420,16 @@ func mtaEventStyles(mta string, res *Result) ([]eventStyle, map[int]int) {
 	return styles, counts
 }
 
-func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+func eventsChart(mta string, in *Input, windows []interval, marks []marker, rt reportTimes) chartPlot {
 	p := newPlot(rt)
-	styles, counts := mtaEventStyles(mta, res)
+	styles, counts := mtaEventStyles(mta, in)
 	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
 	var ticks plot.ConstantTicks
 	lg := p.Legend
 	for row, st := range styles {
 		ticks = append(ticks, plot.Tick{Value: float64(row), Label: fmt.Sprint(st.id)})
 		var xys plotter.XYs
-		for _, e := range res.Events {
+		for _, e := range in.Events {
 			if e.MTA == mta && e.ID == st.id {
 				xys = append(xys, plotter.XY{X: rt.of(e.Time), Y: float64(row)})
 			}
@@ -513,31 +449,31 @@ func eventsChart(mta string, res *Result, windows []interval, marks []marker, rt
 	lg.Add("fault acting", swatch{fill: colFaultBg})
 	addMarkerLegend(&lg, marks)
 	title := "MTA " + mta + ": events"
-	if !rt.known && len(res.Events) > 0 {
+	if !rt.known && len(in.Events) > 0 {
 		title += " (no delivery to anchor the clock: placed from the first event)"
 	}
-	return chartPlot{title: title, summary: eventsSummary(mta, res, rt), kind: "events", subject: mta,
+	return chartPlot{title: title, summary: eventsSummary(mta, in, rt), kind: "events", subject: mta,
 		p: p, legend: lg, height: vg.Length(70 + 26*max(len(styles), 5))}
 }
 
-func poolChart(m scenario.MTASpec, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+func poolChart(m scenario.MTASpec, in *Input, windows []interval, marks []marker, rt reportTimes) chartPlot {
 	p := newPlot(rt)
-	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, &shadePlotter{windows: stoppedWindows(res, m.Name, rt.end), color: colStopped}, plotter.NewGrid())
+	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, &shadePlotter{windows: stoppedWindows(in, m.Name, rt.end), color: colStopped}, plotter.NewGrid())
 	top := m.KCBs
 	series := []struct {
 		name  string
 		color color.NRGBA
 		width vg.Length
 		dash  []vg.Length
-		get   func(Sample) int
+		get   func(result.Sample) int
 	}{
-		{"idle", colIdle, 1.6, nil, func(s Sample) int { return s.Idle }},
-		{"busy", colBusy, 1.6, []vg.Length{5, 2}, func(s Sample) int { return s.Busy }},
-		{"leaked", colLeaked, 2.6, nil, func(s Sample) int { return s.Leaked }},
+		{"idle", colIdle, 1.6, nil, func(s result.Sample) int { return s.Idle }},
+		{"busy", colBusy, 1.6, []vg.Length{5, 2}, func(s result.Sample) int { return s.Busy }},
+		{"leaked", colLeaked, 2.6, nil, func(s result.Sample) int { return s.Leaked }},
 	}
 	lg := p.Legend
 	for _, sr := range series {
-		xys := mtaSeries(res, m.Name, sr.get)
+		xys := mtaSeries(in, m.Name, sr.get)
 		for _, xy := range xys {
 			top = max(top, int(xy.Y))
 		}
@@ -558,13 +494,13 @@ func poolChart(m scenario.MTASpec, res *Result, windows []interval, marks []mark
 	lg.Add("MTA stopped", swatch{fill: colStopped})
 	addMarkerLegend(&lg, marks)
 	return chartPlot{title: fmt.Sprintf("MTA %s: KCB pool (%d KCBs, listener included)", m.Name, m.KCBs),
-		summary: poolSummary(m.Name, res, rt), kind: "pool", subject: m.Name, p: p, legend: lg, height: 190}
+		summary: poolSummary(m.Name, in, rt), kind: "pool", subject: m.Name, p: p, legend: lg, height: 190}
 }
 
-func queueChart(mta string, res *Result, windows []interval, marks []marker, rt reportTimes) chartPlot {
+func queueChart(mta string, in *Input, windows []interval, marks []marker, rt reportTimes) chartPlot {
 	p := newPlot(rt)
 	p.Add(&shadePlotter{windows: windows, color: colFaultBg}, plotter.NewGrid())
-	xys := mtaSeries(res, mta, func(s Sample) int { return s.Queued })
+	xys := mtaSeries(in, mta, func(s result.Sample) int { return s.Queued })
 	top := 1
 	for _, xy := range xys {
 		top = max(top, int(xy.Y))
@@ -590,9 +526,9 @@ func queueChart(mta string, res *Result, windows []interval, marks []marker, rt 
 }
 
 // mtaSeries returns one value of mta's samples over time.
-func mtaSeries(res *Result, mta string, get func(Sample) int) plotter.XYs {
+func mtaSeries(in *Input, mta string, get func(result.Sample) int) plotter.XYs {
 	var xys plotter.XYs
-	for _, s := range res.Samples {
+	for _, s := range in.Samples {
 		if s.MTA == mta {
 			xys = append(xys, plotter.XY{X: s.T, Y: float64(get(s))})
 		}

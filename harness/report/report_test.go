@@ -1,11 +1,9 @@
-package harness
+package report
 
 import (
 	"bytes"
 	"fmt"
 	"image/color"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
@@ -52,9 +51,10 @@ expect:
 duration: 10s
 `
 
-// handResult is a made-up judged result: a refuse on A->B and a latency
-// toxic on B->A, events of every kind, samples with a leak and a stop.
-func handResult(t *testing.T) (*scenario.Scenario, *Result) {
+// handInput is a made-up judged run: a refuse on A->B and a latency
+// toxic on B->A, events of every kind, samples with a leak and a stop. Its
+// summary is what harness's judge says of it.
+func handInput(t *testing.T) *Input {
 	t.Helper()
 	sc, err := scenario.LoadBytes("report.yaml", []byte(reportYAML))
 	if err != nil {
@@ -63,7 +63,8 @@ func handResult(t *testing.T) (*scenario.Scenario, *Result) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	lat := &toxi.Toxic{Name: "f1-latency", Type: "latency", Stream: "upstream", Attributes: map[string]any{"latency": 100}}
-	res := &Result{
+	in := &Input{
+		Scenario: sc,
 		Schedule: &faults.Schedule{Scenario: "report-hand", Seed: 42, Toggles: []faults.Toggle{
 			{Offset: time.Second, Link: "A->B", Fault: 0, Type: "refuse", Action: faults.ActDisable},
 			{Offset: 1500 * time.Millisecond, Link: "B->A", Fault: 1, Type: "latency", Action: faults.ActAddToxic, Toxic: lat},
@@ -71,40 +72,46 @@ func handResult(t *testing.T) (*scenario.Scenario, *Result) {
 			{Offset: 2 * time.Second, Link: "A->B", Fault: 0, Type: "refuse", Action: faults.ActEnable, Heal: true},
 			{Offset: 2500 * time.Millisecond, Link: "B->A", Fault: 1, Type: "latency", Action: faults.ActRemoveToxic, Heal: true, Toxic: lat},
 		}},
-		Ledger: []LedgerEntry{{Phase: "action", Planned: 3, At: 3.01, Fault: -1, Action: "restart", MTA: "B"}},
-		submitted: map[string]submission{
-			"m0": {from: "A", to: "B", at: 0},
-			"m1": {from: "A", to: "B", at: 100 * time.Millisecond},
-			"m2": {from: "A", to: "B", at: 200 * time.Millisecond},
-		},
+		Ledger: []result.LedgerEntry{{Phase: "action", Planned: 3, At: 3.01, Fault: -1, Action: "restart", MTA: "B"}},
 	}
 	for i, id := range []string{"m0", "m1", "m2"} {
 		ts := 0.1 + float64(i)*1.5
-		res.Deliveries = append(res.Deliveries, DeliveryRecord{Delivery: kernel.Delivery{ID: id, From: "A", To: "B", Size: 1024, At: at(ts)}, T: ts})
+		in.Deliveries = append(in.Deliveries, result.DeliveryRecord{Delivery: kernel.Delivery{ID: id, From: "A", To: "B", Size: 1024, At: at(ts)}, T: ts})
 	}
 	for i, id := range []int{1004, 1008, 1198, 1277, 1277, 9215} {
-		res.Events = append(res.Events, eventlog.Record{Time: at(1.1 + 0.2*float64(i)), MTA: "B", Source: eventlog.Source, ID: id})
+		in.Events = append(in.Events, eventlog.Record{Time: at(1.1 + 0.2*float64(i)), MTA: "B", Source: eventlog.Source, ID: id})
 	}
-	res.Events = append(res.Events, eventlog.Record{Time: at(1.05), MTA: "A", Source: eventlog.Source, ID: 1004})
+	in.Events = append(in.Events, eventlog.Record{Time: at(1.05), MTA: "A", Source: eventlog.Source, ID: 1004})
 	for i := range 80 {
 		ts := float64(i) * 0.05
 		leaked := 0
 		if ts > 1.3 && ts < 3 {
 			leaked = 2
 		}
-		res.Samples = append(res.Samples,
-			Sample{T: ts, MTA: "A", Idle: 3, Queued: i % 7, Running: true},
-			Sample{T: ts, MTA: "B", Idle: 3 - leaked, Leaked: leaked, Running: ts < 3 || ts > 3.1})
+		in.Samples = append(in.Samples,
+			result.Sample{T: ts, MTA: "A", Idle: 3, Queued: i % 7, Running: true},
+			result.Sample{T: ts, MTA: "B", Idle: 3 - leaked, Leaked: leaked, Running: ts < 3 || ts > 3.1})
 	}
-	res.Summary = Summary{Scenario: "report-hand", Seed: 42, DurationS: 4, MTAs: map[string]*MTASummary{
-		"A": {Mode: "sp0", Events: map[string]int{}},
-		"B": {Mode: "sp0", Events: map[string]int{}},
-	}}
-	for _, e := range res.Events {
-		res.Summary.MTAs[e.MTA].Events[strconv.Itoa(e.ID)]++
+	recovery := 0.1
+	in.Summary = result.Summary{Scenario: "report-hand", Seed: 42, Verdict: result.Failed, DurationS: 4,
+		RecoveryS: &recovery, AnchorS: 3, LeakedBeforeAnchor: 2,
+		Checks: []result.Check{
+			{Name: "delivery", Verdict: result.Passed, Detail: "3 of 3 delivered exactly once: 3 submitted, 3 delivered, 0 undelivered, 0 duplicated"},
+			{Name: "recovery", Verdict: result.Passed, Detail: "3 of 3 delivered, 0.100s after the anchor 3.000s (bound 3s)"},
+			{Name: "events B 1277", Verdict: result.Failed, Detail: "B: 2×1277 (want ≤0)"},
+			{Name: "faults", Verdict: result.Unknown, Detail: "fault 0 (refuse A->B): none of its 2 toggles verified on the wire; fault 1 (latency B->A): none of its 2 toggles verified on the wire; 0 of 4 toggles of 2 faults verified on the wire"},
+			{Name: "validity", Verdict: result.Passed, Detail: "1 delivered before the first fault at 1s"},
+		},
+		MTAs: map[string]*result.MTASummary{
+			"A": {Mode: "sp0", Events: map[string]int{}},
+			"B": {Mode: "sp0", Events: map[string]int{}},
+		},
+		Pairs: []result.PairSummary{{From: "A", To: "B", Declared: 3, Submitted: 3, Delivered: 3}},
 	}
-	res.Summary = judge(sc, res, 3*time.Second, 4*time.Second)
-	return sc, res
+	for _, e := range in.Events {
+		in.Summary.MTAs[e.MTA].Events[strconv.Itoa(e.ID)]++
+	}
+	return in
 }
 
 // remoteRefRE finds anything that would make a browser fetch over the
@@ -113,7 +120,7 @@ var remoteRefRE = regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?\s*(https?:)?//|
 
 // checkReportHTML asserts the properties every report has: self-contained,
 // one <svg per chart, the scenario escaped.
-func checkReportHTML(t *testing.T, html string, sc *scenario.Scenario, res *Result) {
+func checkReportHTML(t *testing.T, html string, sc *scenario.Scenario, s result.Summary) {
 	t.Helper()
 	if m := remoteRefRE.FindString(html); m != "" {
 		t.Errorf("report references a resource: %q", m)
@@ -131,12 +138,12 @@ func checkReportHTML(t *testing.T, html string, sc *scenario.Scenario, res *Resu
 	if n := strings.Count(html, `<figure class="chart`); n != want {
 		t.Errorf("%d charts, want %d", n, want)
 	}
-	for _, s := range []string{res.Summary.Scenario, res.Summary.Verdict, "Checks", "Event counts per MTA", "Scenario as run"} {
-		if !strings.Contains(html, s) {
-			t.Errorf("report lacks %q", s)
+	for _, want := range []string{s.Scenario, s.Verdict, "Checks", "Event counts per MTA", "Scenario as run"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
 		}
 	}
-	for _, c := range res.Summary.Checks {
+	for _, c := range s.Checks {
 		if !strings.Contains(html, `<td class="c-`+c.Verdict+`">`+c.Verdict+`</td>`) {
 			t.Errorf("check %s (%s) not shown with its verdict", c.Name, c.Verdict)
 		}
@@ -149,13 +156,13 @@ func checkReportHTML(t *testing.T, html string, sc *scenario.Scenario, res *Resu
 }
 
 func TestReportHandMade(t *testing.T) {
-	sc, res := handResult(t)
+	in := handInput(t)
 	var buf bytes.Buffer
-	if err := WriteReport(&buf, sc, res); err != nil {
+	if err := WriteHTML(&buf, in); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	checkReportHTML(t, html, sc, res)
+	checkReportHTML(t, html, in.Scenario, in.Summary)
 	for _, raw := range []string{"<script>alert", "<b>bold</b>", "<img src=x"} {
 		if strings.Contains(html, raw) {
 			t.Errorf("scenario text %q not escaped", raw)
@@ -173,8 +180,8 @@ func TestReportHandMade(t *testing.T) {
 			t.Errorf("report lacks %q", s)
 		}
 	}
-	if res.Summary.Verdict != Failed || !strings.Contains(html, `class="verdict v-failed"`) {
-		t.Errorf("verdict %s not shown as failed", res.Summary.Verdict)
+	if !strings.Contains(html, `class="verdict v-failed"`) {
+		t.Errorf("verdict %s not shown as failed", in.Summary.Verdict)
 	}
 	// Every pair's accounting is shown.
 	pair := `<tr><th scope="row">A</th><td>B</td><td class="num">3</td><td class="num">3</td><td class="num">0</td><td class="num">3</td><td class="num">0</td><td class="num">0</td></tr>`
@@ -183,52 +190,53 @@ func TestReportHandMade(t *testing.T) {
 	}
 }
 
+// TestLinkFaults checks that the schedule's activity (faults.Schedule.Activity,
+// tested in faults) reaches the charts in seconds, labelled, and that the
+// shading is the union over the links.
 func TestLinkFaults(t *testing.T) {
-	_, res := handResult(t)
-	rows := linkFaults(res.Schedule, "B->A", 4)
-	if len(rows) != 1 || rows[0].label != "f1 latency" || rows[0].span != (interval{1.5, 2.5}) ||
-		len(rows[0].active) != 1 || rows[0].active[0] != (interval{1.5, 2.5}) || len(rows[0].updates) != 1 {
-		t.Errorf("B->A rows = %+v", rows[0])
+	in := handInput(t)
+	rows := linkFaults(in.Schedule, "B->A", 4)
+	if len(rows) != 1 || rows[0].label != "f1 latency" || rows[0].typ != "latency" || rows[0].span != (interval{1.5, 2.5}) ||
+		!slices.Equal(rows[0].active, []interval{{1.5, 2.5}}) || !slices.Equal(rows[0].updates, []float64{1.7}) {
+		t.Errorf("B->A rows = %s", rowsText(rows))
 	}
 	// A fault the schedule never heals runs to the end of the chart.
-	open := &faults.Schedule{Toggles: []faults.Toggle{{Offset: time.Second, Link: "A->B", Type: "blackhole", Action: faults.ActDisable}}}
-	rows = linkFaults(open, "A->B", 7)
-	if len(rows) != 1 || rows[0].span != (interval{1, 7}) || len(rows[0].active) != 1 || rows[0].active[0] != (interval{1, 7}) {
-		t.Errorf("open fault rows = %+v", rows)
+	open := &faults.Schedule{Toggles: []faults.Toggle{{Offset: time.Second, Link: "A->B", Fault: 2, Type: "blackhole", Action: faults.ActDisable}}}
+	rows = linkFaults(open, "A->B", 7.25)
+	if len(rows) != 1 || rows[0].label != "f2 blackhole" || rows[0].span != (interval{1, 7.25}) || !slices.Equal(rows[0].active, []interval{{1, 7.25}}) {
+		t.Errorf("open fault rows = %s", rowsText(rows))
 	}
-	if got := mergeIntervals([]interval{{3, 4}, {1, 2}, {1.5, 2.5}}); len(got) != 2 || got[0] != (interval{1, 2.5}) || got[1] != (interval{3, 4}) {
-		t.Errorf("mergeIntervals = %v", got)
+	if rows := linkFaults(nil, "A->B", 7); rows != nil {
+		t.Errorf("no schedule: rows %s", rowsText(rows))
+	}
+	if got := faultWindows(in, 4); !slices.Equal(got, []interval{{1, 2.5}}) {
+		t.Errorf("faultWindows = %v, want [{1 2.5}] (A->B 1-2 s and B->A 1.5-2.5 s)", got)
 	}
 }
 
+func rowsText(rows []*faultRow) string {
+	var parts []string
+	for _, r := range rows {
+		parts = append(parts, fmt.Sprintf("%+v", *r))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
 func TestReportWithoutFaultsOrDeliveries(t *testing.T) {
-	sc, res := handResult(t)
-	res.Schedule = &faults.Schedule{}
-	res.Deliveries = nil
-	res.Ledger = nil
+	in := handInput(t)
+	in.Schedule = &faults.Schedule{}
+	in.Deliveries = nil
+	in.Ledger = nil
 	var buf bytes.Buffer
-	if err := WriteReport(&buf, sc, res); err != nil {
+	if err := WriteHTML(&buf, in); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	checkReportHTML(t, html, sc, res)
+	checkReportHTML(t, html, in.Scenario, in.Summary)
 	for _, s := range []string{"no faults", "placed from the first event", "restart B"} {
 		if !strings.Contains(html, s) {
 			t.Errorf("report lacks %q", s)
 		}
-	}
-}
-
-// TestReportRealRun checks the report of a real run's bundle.
-func TestReportRealRun(t *testing.T) {
-	dir, sc, res := runSmallBundle(t)
-	data, err := os.ReadFile(filepath.Join(dir, FileReport))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkReportHTML(t, string(data), sc, res)
-	if !strings.Contains(string(data), "1004 association error (") {
-		t.Errorf("report lacks the events legend")
 	}
 }
 
@@ -273,11 +281,11 @@ func TestEventGlyphsDifferInShape(t *testing.T) {
 	}
 	// An events chart gives the ids outside eventStyles the other styles,
 	// one each, in order of id.
-	_, res := handResult(t) // B logs 9215, outside eventStyles
+	in := handInput(t) // B logs 9215, outside eventStyles
 	for _, id := range []int{9156, 2035, 4284, 4287} {
-		res.Events = append(res.Events, eventlog.Record{Time: res.Events[0].Time, MTA: "B", Source: eventlog.Source, ID: id})
+		in.Events = append(in.Events, eventlog.Record{Time: in.Events[0].Time, MTA: "B", Source: eventlog.Source, ID: id})
 	}
-	styles, _ = mtaEventStyles("B", res)
+	styles, _ = mtaEventStyles("B", in)
 	shapes := map[string]int{}
 	for _, st := range styles {
 		shapes[fmt.Sprintf("%T", st.shape)]++

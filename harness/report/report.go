@@ -1,23 +1,50 @@
-package harness
+// Package report draws a judged run: report.html, one self-contained page
+// with the verdict, the checks and the run's charts on one time axis, and
+// junit.xml for CI. It reads the run's records (harness/result), its
+// scenario and its fault schedule, whose activity per link comes from
+// faults; harness calls it when it writes or re-judges a bundle.
+package report
 
 import (
 	"bytes"
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
+	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
 
-// WriteReport writes report.html for a judged result: one self-contained
-// HTML page (inline CSS and SVG charts, no script, no fetch) with the
-// verdict, the checks, a fault timeline per link, and per MTA its events,
-// KCB occupancy and queue depth on the run's time axis, then the event
-// counts and the scenario as run.
-func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
-	charts, err := reportCharts(sc, res)
+// Input is what a report is drawn from: a judged run.
+type Input struct {
+	// Scenario is the scenario as run; its Raw text is shown when set.
+	Scenario *scenario.Scenario
+	// Summary is the judged summary (summary.json).
+	Summary result.Summary
+	// Schedule is the fault schedule the run applied (nil: none).
+	Schedule *faults.Schedule
+	// Events, Deliveries, Samples and Ledger are the run's records, as in
+	// its bundle.
+	Events     []eventlog.Record
+	Deliveries []result.DeliveryRecord
+	Samples    []result.Sample
+	Ledger     []result.LedgerEntry
+}
+
+// WriteHTML writes report.html for a judged run: one self-contained HTML
+// page (inline CSS and SVG charts, no script, no fetch) with the verdict,
+// the checks, a fault timeline per link, and per MTA its events, KCB
+// occupancy and queue depth on the run's time axis, then the event counts
+// and the scenario as run.
+func WriteHTML(w io.Writer, in *Input) error {
+	sc := in.Scenario
+	charts, err := reportCharts(in)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -27,7 +54,7 @@ func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
 			return fmt.Errorf("report: %w", err)
 		}
 	}
-	s := res.Summary
+	s := in.Summary
 	data := reportPage{
 		Summary:     s,
 		Description: sc.Description,
@@ -43,8 +70,8 @@ func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
 	if s.RecoveryS != nil {
 		data.Recovery = fmt.Sprintf("%.3f s after the anchor", *s.RecoveryS)
 	}
-	if res.Schedule != nil {
-		data.Toggles = len(res.Schedule.Toggles)
+	if in.Schedule != nil {
+		data.Toggles = len(in.Schedule.Toggles)
 	}
 	ids := map[int]bool{}
 	for _, e := range eventStyles {
@@ -61,7 +88,7 @@ func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
 		data.EventIDs = append(data.EventIDs, id)
 	}
 	sort.Ints(data.EventIDs)
-	for _, name := range sortedMTAs(&s) {
+	for _, name := range slices.Sorted(maps.Keys(s.MTAs)) {
 		m := s.MTAs[name]
 		row := reportMTA{Name: name, MTASummary: *m}
 		for _, id := range data.EventIDs {
@@ -71,9 +98,9 @@ func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
 	}
 	for _, c := range s.Checks {
 		switch c.Verdict {
-		case Passed:
+		case result.Passed:
 			data.Passed++
-		case Failed:
+		case result.Failed:
 			data.Failed++
 		default:
 			data.Unknown++
@@ -89,7 +116,7 @@ func WriteReport(w io.Writer, sc *scenario.Scenario, res *Result) error {
 
 // reportPage is what the report template renders.
 type reportPage struct {
-	Summary
+	result.Summary
 	Description, Scenario, Duration, Recovery, Anchor string
 	Toggles                                           int
 	Passed, Failed, Unknown                           int
@@ -100,7 +127,7 @@ type reportPage struct {
 
 type reportMTA struct {
 	Name string
-	MTASummary
+	result.MTASummary
 	Counts []int
 }
 
