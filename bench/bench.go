@@ -8,6 +8,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,8 @@ type Options struct {
 	Quick bool
 	// Suite also times the default suite (`bash ci/test.sh ./suites/...`), slow.
 	Suite bool
+	// Readme also times the README test command (ReadmeTestCommand), slower.
+	Readme bool
 	// Root is the repository root: scenarios/ and ci/ are found under it
 	// (default: the current directory).
 	Root string
@@ -33,50 +36,112 @@ type Options struct {
 	// appends "-host 127.0.0.1 -port N". Empty: the external figures are
 	// reported as skipped.
 	ToxiproxyServer []string
-	// Only, when not empty, runs only the groups named (transfer, actuation,
-	// wake, harness, scale, suite).
+	// Only, when not empty, runs only the groups named (see Groups).
 	Only []string
 	// Progress receives one line per group as it starts (nil: none).
 	Progress io.Writer
 }
 
-// Result is one figure, printed by `mtastorm bench --json` as
-// {"figure": "...", "value": 0.62, "unit": "ratio", "target": ">= 0.5", "met": true}.
+// Result is one figure. `mtastorm bench --json` prints it as one object:
+//
+//	measured:      {"figure", "value", "unit", "target", "met", "owner"?, "detail"?}
+//	informational: {"figure", "value", "unit", "detail"?}             (no target, no "met")
+//	skipped:       {"figure", "unit", "target"?, "skipped": true, "reason", "owner"?}
+//	error:         {"figure", "unit", "target"?, "met": false, "error", "owner"?}
+//
+// A figure that could not be measured has no "value": it is skipped (with
+// the reason) or an error, never a value of 0.
 type Result struct {
-	Figure string  `json:"figure"`
-	Value  float64 `json:"value"`
-	Unit   string  `json:"unit"`
-	// Target is ">= X", "<= X", "== X", or "" for a figure that is itself
-	// the reference of another one (it is then always met).
-	Target string `json:"target"`
-	Met    bool   `json:"met"`
-	// Skipped is true when the figure could not be measured here (Detail says why).
-	Skipped bool `json:"skipped,omitempty"`
+	Figure string `json:"figure"`
+	// Value is the measurement; meaningless when Skipped or Err is set.
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
+	// Target is ">= X", "<= X" or "== X" from Table (X resolved to this
+	// run's value when the target names another figure), or "" for an
+	// informational figure.
+	Target string `json:"target,omitempty"`
+	// Met is true when the figure was measured and met its target.
+	Met bool `json:"met"`
+	// Owner is the open issue that owns the figure's target (from Table).
+	Owner string `json:"owner,omitempty"`
+	// Skipped is true when the figure was not measured here; Reason says why.
+	Skipped bool   `json:"skipped,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	// Err is set when the measurement failed.
+	Err string `json:"error,omitempty"`
 	// Detail carries the raw measurements behind a ratio.
 	Detail string `json:"detail,omitempty"`
 }
 
-// atLeast builds a result with target ">= target".
-func atLeast(figure string, v float64, unit string, target float64, detail string) Result {
-	return Result{Figure: figure, Value: round(v), Unit: unit, Target: ">= " + num(target), Met: v >= target, Detail: detail}
+// Judged reports whether r is a measured figure with a target.
+func (r Result) Judged() bool { return !r.Skipped && r.Err == "" && r.Target != "" }
+
+// MarshalJSON writes the object of the shape documented on Result: no
+// "value" unless measured, no "met" unless there is a target.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type out struct {
+		Figure  string   `json:"figure"`
+		Value   *float64 `json:"value,omitempty"`
+		Unit    string   `json:"unit"`
+		Target  string   `json:"target,omitempty"`
+		Met     *bool    `json:"met,omitempty"`
+		Owner   string   `json:"owner,omitempty"`
+		Skipped bool     `json:"skipped,omitempty"`
+		Reason  string   `json:"reason,omitempty"`
+		Err     string   `json:"error,omitempty"`
+		Detail  string   `json:"detail,omitempty"`
+	}
+	o := out{Figure: r.Figure, Unit: r.Unit, Target: r.Target, Owner: r.Owner, Detail: r.Detail}
+	switch {
+	case r.Skipped:
+		o.Skipped, o.Reason = true, r.Reason
+	case r.Err != "":
+		o.Err, o.Met = r.Err, new(false)
+	default:
+		o.Value = new(r.Value)
+		if r.Target != "" {
+			o.Met = new(r.Met)
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // ">= 0.5", not "\u003e= 0.5"
+	if err := enc.Encode(o); err != nil {
+		return nil, fmt.Errorf("bench: %s: %w", r.Figure, err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// atMost builds a result with target "<= target".
-func atMost(figure string, v float64, unit string, target float64, detail string) Result {
-	return Result{Figure: figure, Value: round(v), Unit: unit, Target: "<= " + num(target), Met: v <= target, Detail: detail}
-}
-
-// info builds a result with no target of its own.
+// info builds an informational result: a value with no target. A figure
+// that has a target in Table is judged instead (see measured), so a target
+// cannot be dropped by calling the wrong helper.
 func info(figure string, v float64, unit, detail string) Result {
-	return Result{Figure: figure, Value: round(v), Unit: unit, Met: true, Detail: detail}
+	if s, ok := SpecFor(figure); ok && s.Target != "" {
+		return measured(figure, v, detail)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return Result{Figure: figure, Unit: unit, Err: fmt.Sprintf("bench: %s measured as %v", figure, v), Detail: detail}
+	}
+	return Result{Figure: figure, Value: round(v), Unit: unit, Detail: detail}
 }
 
-func skipped(figure, unit, target, why string) Result {
-	return Result{Figure: figure, Unit: unit, Target: target, Skipped: true, Detail: "skipped: " + why}
+// skipped builds the result of a figure not measured here, why says why;
+// unit, target and owner come from Table when the figure is there.
+func skipped(figure, unit, why string) Result {
+	r := Result{Figure: figure, Unit: unit, Skipped: true, Reason: why}
+	if s, ok := SpecFor(figure); ok {
+		r.Unit, r.Target, r.Owner = s.Unit, s.Target, s.Owner
+	}
+	return r
 }
 
-func failed(figure, unit, target string, err error) Result {
-	return Result{Figure: figure, Unit: unit, Target: target, Detail: "error: " + err.Error()}
+// failed builds the result of a figure whose measurement failed.
+func failed(figure, unit string, err error) Result {
+	r := Result{Figure: figure, Unit: unit, Err: err.Error()}
+	if s, ok := SpecFor(figure); ok {
+		r.Unit, r.Target, r.Owner = s.Unit, s.Target, s.Owner
+	}
+	return r
 }
 
 func round(v float64) float64 {
@@ -102,7 +167,10 @@ var groups = []group{
 	{"actuation", runActuation},
 	{"wake", runWake},
 	{"harness", runHarness},
+	{"org200", runOrg200},
+	{"repro", runRepro},
 	{"suite", runSuite},
+	{"readme", runReadme},
 }
 
 // Run measures every figure and returns them in a fixed order. It stops
@@ -149,14 +217,55 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// AllMet reports whether every figure that was measured met its target.
-func AllMet(rs []Result) bool {
+// Verdict sorts a run's results by what they mean for its exit code.
+type Verdict struct {
+	// Met counts the figures measured that met their target.
+	Met int
+	// Missed are figures measured that missed a target no open issue owns:
+	// the run fails.
+	Missed []Result
+	// Owned are figures measured that missed a target an open issue owns
+	// (Result.Owner): reported, not failing.
+	Owned []Result
+	// Errors are figures whose measurement failed.
+	Errors []Result
+	// Skipped are figures not measured here (opt-in, no external server, or
+	// not built yet).
+	Skipped []Result
+}
+
+// Judge sorts rs into a Verdict. Informational figures count nowhere.
+func Judge(rs []Result) Verdict {
+	var v Verdict
 	for _, r := range rs {
-		if !r.Skipped && !r.Met {
-			return false
+		switch {
+		case r.Skipped:
+			v.Skipped = append(v.Skipped, r)
+		case r.Err != "":
+			v.Errors = append(v.Errors, r)
+		case r.Target == "":
+		case r.Met:
+			v.Met++
+		case r.Owner != "":
+			v.Owned = append(v.Owned, r)
+		default:
+			v.Missed = append(v.Missed, r)
 		}
 	}
-	return true
+	return v
+}
+
+// String is the one-line summary printed after the figures.
+func (v Verdict) String() string {
+	s := fmt.Sprintf("%d met, %d missed", v.Met, len(v.Missed))
+	if len(v.Owned) > 0 {
+		var names []string
+		for _, r := range v.Owned {
+			names = append(names, r.Figure+" ("+r.Owner+")")
+		}
+		s += fmt.Sprintf(", %d missed but owned by an open issue: %s", len(v.Owned), strings.Join(names, ", "))
+	}
+	return s + fmt.Sprintf(", %d errors, %d skipped", len(v.Errors), len(v.Skipped))
 }
 
 // WriteJSON writes rs as one JSON array, one object per figure.
@@ -175,17 +284,26 @@ func WriteTable(w io.Writer, rs []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tVALUE\tUNIT\tTARGET\tMET\tDETAIL")
 	for _, r := range rs {
-		val, met, target := num(r.Value), "yes", r.Target
+		val, met, target, detail := num(r.Value), "yes", r.Target, r.Detail
 		switch {
 		case r.Skipped:
-			val, met = "-", "skipped"
+			val, met, detail = "-", "skipped", strings.TrimSuffix(r.Reason+"; "+detail, "; ")
+		case r.Err != "":
+			val, met, detail = "-", "ERROR", strings.TrimSuffix(r.Err+"; "+detail, "; ")
+		case r.Target == "":
+			met = "-"
+		case !r.Met && r.Owner != "":
+			met = "no (" + r.Owner + ")"
 		case !r.Met:
 			met = "NO"
+		}
+		if r.Owner != "" && r.Skipped {
+			met = "skipped (" + r.Owner + ")"
 		}
 		if target == "" {
 			target = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Figure, val, r.Unit, target, met, strings.ReplaceAll(r.Detail, "\t", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Figure, val, r.Unit, target, met, strings.ReplaceAll(detail, "\t", " "))
 	}
 	return tw.Flush()
 }

@@ -82,9 +82,10 @@ func BenchmarkTransfer(b *testing.B) {
 	}
 }
 
-// BenchmarkActuation measures schedule tick → proxy disabled → first
-// refused dial, through the embedded backend's in-process call and through
-// the same server's HTTP API.
+// BenchmarkActuation measures the fault toggle calls (Disable, Enable,
+// toxic add) and schedule tick → proxy disabled → first refused dial,
+// through the embedded backend's in-process call and through the same
+// server's HTTP API.
 func BenchmarkActuation(b *testing.B) {
 	ctx := context.Background()
 	echo, err := NewRawEcho()
@@ -112,15 +113,22 @@ func BenchmarkActuation(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(be.name, func(b *testing.B) {
-			var total time.Duration
+			var total, disable, enable, add time.Duration
 			for range b.N {
 				a, err := Actuation(ctx, be.b, name, addr)
 				if err != nil {
 					b.Fatal(err)
 				}
 				total += a.Total()
+				disable += a.Disable
+				enable += a.Enable
+				add += a.ToxicAdd
 			}
-			b.ReportMetric(float64(total.Microseconds())/float64(b.N), "µs/actuation")
+			per := func(d time.Duration) float64 { return us(d) / float64(b.N) }
+			b.ReportMetric(per(total), "µs/actuation")
+			b.ReportMetric(per(disable), "µs/disable")
+			b.ReportMetric(per(enable), "µs/enable")
+			b.ReportMetric(per(add), "µs/toxic-add")
 		})
 	}
 }
@@ -142,7 +150,8 @@ func BenchmarkWake(b *testing.B) {
 
 // BenchmarkScale opens 1,000 associations (50 initiator MTAs × 20
 // responders, through one embedded Toxiproxy) per iteration and reports
-// the heap, stack and RSS added per association.
+// the heap (and its part in Toxiproxy's copy buffers), stack and RSS added
+// per association.
 func BenchmarkScale(b *testing.B) {
 	sc := ScaleConfig{Initiators: 50, Responders: 20, Size: 1 << 10}
 	if path := os.Getenv("MTASTORM_SCALE_HEAPPROFILE"); path != "" {
@@ -168,6 +177,8 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatalf("%d errors: %v", r.Errors, r.ErrorNotes)
 		}
 		b.ReportMetric(r.PerAssoc(r.HeapDelta), "heap-KB/assoc")
+		b.ReportMetric(r.PerAssoc(r.CopyBufDelta), "copybuf-KB/assoc")
+		b.ReportMetric(r.PerAssoc(r.HeapDelta-r.CopyBufDelta), "ours-KB/assoc")
 		b.ReportMetric(r.PerAssoc(r.StackDelta), "stack-KB/assoc")
 		b.ReportMetric(r.PerAssoc(r.RSSDelta), "rss-KB/assoc")
 		b.ReportMetric(float64(r.CPU.Microseconds())/float64(r.Want), "cpu-µs/assoc")

@@ -79,16 +79,16 @@ func runWake(ctx context.Context, o *Options) []Result {
 	}
 	one, err := Wake(ctx, 1, n, 100*time.Microsecond)
 	if err != nil {
-		return []Result{failed("event_wake_p99", "ms", "<= 1", err)}
+		return []Result{failed("event_wake_p99", "ms", err)}
 	}
 	fan, err := Wake(ctx, 8, n/2, 100*time.Microsecond)
 	if err != nil {
-		return []Result{failed("event_wake_p99", "ms", "<= 1", err)}
+		return []Result{failed("event_wake_p99", "ms", err)}
 	}
 	d := fmt.Sprintf("1 subscriber, %d events; with 8 subscribers p50 %.3fms p99 %.3fms max %.3fms",
 		n, ms(percentile(fan, 50)), ms(percentile(fan, 99)), ms(percentile(fan, 100)))
 	return []Result{
-		atMost("event_wake_p50", ms(percentile(one, 50)), "ms", 1, d),
-		atMost("event_wake_p99", ms(percentile(one, 99)), "ms", 1, fmt.Sprintf("max %.3fms", ms(percentile(one, 100)))),
+		info("event_wake_p50", ms(percentile(one, 50)), "ms", d),
+		measured("event_wake_p99", ms(percentile(one, 99)), fmt.Sprintf("max %.3fms", ms(percentile(one, 100)))),
 	}
 }

@@ -17,14 +17,17 @@ import (
 var benchRun = bench.Run
 
 // benchCmd measures the figures of DESIGN.md section 11 and prints them next
-// to their targets: a table, or with --json one JSON array. It exits 0 when
-// every measured figure met its target, 1 otherwise.
+// to their targets: a table, or with --json one JSON array. It exits 1 when
+// a measured figure missed a target that no open issue owns (bench.Table),
+// else 3 when a measurement failed, else 0; skipped figures (not measured
+// here) and missed figures owned by an open issue are reported, not failing.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per figure")
 	quick := fs.Bool("quick", false, "shorter measurements (fewer rounds)")
 	suite := fs.Bool("suite", false, "also time the default suite (bash ci/test.sh ./suites/...), slow")
+	readme := fs.Bool("readme", false, "also time the README test command ("+strings.Join(bench.ReadmeTestCommand, " ")+"), slower")
 	root := fs.String("root", ".", "repository root (scenarios/, ci/, bin/)")
 	server := fs.String("toxiproxy-server", "", "toxiproxy-server binary for the external figures (default ROOT/bin/toxiproxy-server, else on PATH, else this binary's `toxiproxy` command)")
 	only := fs.String("only", "", "comma-separated groups to run: "+strings.Join(bench.Groups(), ","))
@@ -36,7 +39,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm bench: unexpected argument %q\n%s", pos[0], usage)
 		return exitUsage
 	}
-	opts := bench.Options{Quick: *quick, Suite: *suite, Root: *root, Progress: stderr}
+	opts := bench.Options{Quick: *quick, Suite: *suite, Readme: *readme, Root: *root, Progress: stderr}
 	if *only != "" {
 		for _, g := range strings.Split(*only, ",") {
 			if !contains(bench.Groups(), g) {
@@ -48,6 +51,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *suite {
 		opts.Only = appendMissing(opts.Only, "suite")
+	}
+	if *readme {
+		opts.Only = appendMissing(opts.Only, "readme")
 	}
 	switch {
 	case *server != "":
@@ -66,17 +72,22 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm bench: interrupted: %v\n", ctx.Err())
 		return exitInfra
 	}
+	v := bench.Judge(results)
 	if *asJSON {
 		if err := bench.WriteJSON(stdout, results); err != nil {
 			fmt.Fprintf(stderr, "mtastorm bench: %v\n", err)
 			return exitInfra
 		}
+		fmt.Fprintf(stderr, "mtastorm bench: %s\n", v)
 	} else {
 		_ = bench.WriteTable(stdout, results)
-		fmt.Fprintf(stdout, "\n%d figures in %.1fs\n", len(results), time.Since(start).Seconds())
+		fmt.Fprintf(stdout, "\n%d figures in %.1fs: %s\n", len(results), time.Since(start).Seconds(), v)
 	}
-	if !bench.AllMet(results) {
+	switch {
+	case len(v.Missed) > 0:
 		return exitFailed
+	case len(v.Errors) > 0:
+		return exitInfra
 	}
 	return exitPassed
 }

@@ -46,7 +46,7 @@ const usage = `usage:
       search for a scenario that reproduces an event log; writes repro.yaml, summary.json, repro_test.go
   mtastorm toxiproxy [--host 127.0.0.1] [--port 8474]
       a toxiproxy-server with mtastorm's cut_at toxic registered
-  mtastorm bench [--json] [--quick] [--suite] [--only GROUPS] [--root DIR] [--toxiproxy-server BIN]
+  mtastorm bench [--json] [--quick] [--suite] [--readme] [--only GROUPS] [--root DIR] [--toxiproxy-server BIN]
 
 exit codes: 0 passed, 1 a check failed, 2 bad input, 3 infrastructure failure, 4 verdict unknown
 `
