@@ -5,13 +5,12 @@ import (
 	"slices"
 )
 
-// Score weights (see the package documentation).
-const (
-	weightPresence   = 0.45
-	weightOrder      = 0.15
-	weightCounts     = 0.15
-	weightIndicators = 0.25
-)
+// weights are the weights of the score's four parts: presence, order,
+// counts and indicators.
+type weights [4]float64
+
+// shipped are the score's weights (see the package documentation).
+var shipped = weights{0.45, 0.15, 0.15, 0.25}
 
 // Threshold is the score at or above which a run reproduces a signature.
 const Threshold = 0.75
@@ -21,10 +20,15 @@ const Threshold = 0.75
 // documentation. It is asymmetric only in that the customer's first-seen
 // order is the reference.
 func Score(customer, run Signature) float64 {
-	s := weightPresence*presence(customer, run) +
-		weightOrder*order(customer, run) +
-		weightCounts*counts(customer, run) +
-		weightIndicators*indicators(customer, run)
+	return shipped.score(ScoreParts(customer, run))
+}
+
+// score combines the four parts with w, rounded to three decimals.
+func (w weights) score(parts [4]float64) float64 {
+	s := 0.0
+	for i, p := range parts {
+		s += w[i] * p
+	}
 	return math.Round(s*1000) / 1000
 }
 
