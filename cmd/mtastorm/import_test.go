@@ -21,6 +21,8 @@ func TestImportText(t *testing.T) {
 		{"q152877-lab.jsonl", "1277@1 ×37"},
 		{"outage.csv", "leak indicator:  no"},
 		{"mixed.csv", "leak indicator:  yes"},
+		{"oos/rpc-madrid.txt", "not modelled:    9318 ×25"},
+		{"oos/shortage-milan.csv", "1004 → 9156"},
 	} {
 		code, out, errb := cli(t, "import", sampleLog(c.file))
 		if code != exitPassed || !strings.Contains(out, c.want) || errb != "" {
@@ -38,8 +40,16 @@ func TestImportJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sig); err != nil {
 		t.Fatalf("stdout is not a signature: %v\n%s", err, out)
 	}
-	if sig.Events != 37 || !sig.Leak || len(sig.Order) != 3 || sig.Order[0] != 1008 {
+	if sig.Events != 37 || !sig.Leak || len(sig.Order) != 3 || sig.Order[0] != 1008 || sig.NotModelled == nil || len(sig.NotModelled) != 0 {
 		t.Errorf("%+v", sig)
+	}
+	code, out, errb = cli(t, "import", "--json", sampleLog("oos/rpc-madrid.txt"))
+	if code != exitPassed {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	sig = repro.Signature{}
+	if err := json.Unmarshal([]byte(out), &sig); err != nil || len(sig.NotModelled) != 1 || sig.NotModelled[0] != 9318 || sig.Count(9215) != 25 {
+		t.Errorf("rpc-madrid: not_modelled %v, 9215 ×%d (%v)", sig.NotModelled, sig.Count(9215), err)
 	}
 }
 

@@ -24,14 +24,17 @@ import (
 //
 //	mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--toxiproxy URL]
 //
-// It writes DIR/repro.yaml, DIR/summary.json and DIR/repro_test.go. Exit
-// codes: 0 reproduced, 1 not reproduced, 2 bad input, 3 infrastructure.
+// It writes DIR/summary.json, and DIR/repro.yaml and DIR/repro_test.go
+// when a scenario was found. The last lines say "reproduced" or "NOT
+// reproduced" and why, naming the log's event IDs no run logged and those
+// the stub does not model. Exit codes: 0 reproduced, 1 not reproduced, 2
+// bad input, 3 infrastructure.
 func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm repro", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "output folder (default ./mtastorm-out/repro-<log>-<time>)")
 	budget := fs.Duration("budget", repro.DefaultBudget, "time bound of the whole search")
-	seeds := fs.Int("seeds", repro.DefaultSeeds, "seeds the hit rate of the best candidate is estimated over")
+	seeds := fs.Int("seeds", repro.DefaultSeeds, fmt.Sprintf("further seeds the hit rate of the best candidate is measured over (at least %d)", repro.MinSeeds))
 	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
 	verbose := fs.Bool("verbose", false, "print one line per run")
 	debug := fs.Bool("debug", false, "debug logs on stderr")
@@ -39,8 +42,12 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return exitUsage
 	}
-	if *budget <= 0 || *seeds <= 0 {
-		fmt.Fprintf(stderr, "mtastorm repro: --budget and --seeds must be positive\n")
+	if *budget <= 0 {
+		fmt.Fprintf(stderr, "mtastorm repro: --budget must be positive\n")
+		return exitUsage
+	}
+	if *seeds < repro.MinSeeds {
+		fmt.Fprintf(stderr, "mtastorm repro: --seeds %d: the hit rate is measured over at least %d further seeds\n", *seeds, repro.MinSeeds)
 		return exitUsage
 	}
 	_, sig, format, code := loadEventLog(arg, stderr)
@@ -56,7 +63,13 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	fmt.Fprintf(stdout, "%s (%s): %d events, core ids %v, leak indicator %v\n", arg, format, sig.Events, sig.Core(), sig.Leak)
+	fmt.Fprintf(stdout, "%s (%s): %d events, ids %v, leak indicator %v\n", arg, format, sig.Events, sig.Order, sig.Leak)
+	if len(sig.NotModelled) > 0 {
+		fmt.Fprintf(stdout, "  not modelled by the stub: %v (no lab run logs them: this log will not be reproduced)\n", sig.NotModelled)
+	}
+	if sig.Companions() {
+		fmt.Fprintln(stdout, "  the log has companion events: candidates run with extended_events on")
+	}
 
 	opts := repro.Options{Budget: *budget, Seeds: *seeds, Logger: logger, Name: base}
 	if *url != "" || os.Getenv(toxi.EnvURL) != "" {

@@ -17,6 +17,7 @@ func TestReproUsage(t *testing.T) {
 	}{
 		{[]string{"repro"}, "want one event log"},
 		{[]string{"repro", sampleLog("outage.csv"), "--budget", "0s"}, "must be positive"},
+		{[]string{"repro", sampleLog("outage.csv"), "--seeds", "2"}, "at least 3 further seeds"},
 		{[]string{"repro", sampleLog("outage.csv"), "--seeds", "x"}, "invalid value"},
 		{[]string{"repro", sampleLog("nope.csv")}, "no such file"},
 	} {
@@ -48,6 +49,55 @@ func TestReproOutOfBudget(t *testing.T) {
 	}
 }
 
+// A log whose telling ID the stub never logs (9318, not in its event
+// catalogue) is not reproduced, and the verdict names the ID: before any
+// run (a budget that fits none) ...
+func TestReproNamesNotModelledID(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errb := cli(t, "repro", sampleLog("oos/rpc-madrid.txt"), "--budget", "2s", "--out", dir)
+	if code != exitFailed || !strings.Contains(out, "NOT reproduced") || !strings.Contains(out, "9318") {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	sum := readReproSummary(t, dir)
+	if sum.Reproduced || len(sum.NotModelled) != 1 || sum.NotModelled[0] != 9318 || !strings.Contains(sum.Reason, "9318") {
+		t.Errorf("summary: reproduced %v not_modelled %v reason %q", sum.Reproduced, sum.NotModelled, sum.Reason)
+	}
+}
+
+// ... and after a search whose best run matches the rest of the log (9215,
+// a refused connect) above the threshold.
+func TestReproNamesNotModelledIDAfterSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("searches for up to 40s")
+	}
+	dir := t.TempDir()
+	code, out, errb := cli(t, "repro", sampleLog("oos/rpc-madrid.txt"), "--budget", "40s", "--out", dir)
+	if code != exitFailed || !strings.Contains(out, "NOT reproduced: the log has 9318") {
+		t.Fatalf("exit %d\n%s%s", code, out, errb)
+	}
+	sum := readReproSummary(t, dir)
+	if sum.Reproduced || sum.Score < repro.Threshold || len(sum.MissingIDs) != 0 || len(sum.Unreproduced) != 1 || sum.Unreproduced[0].ID != 9318 {
+		t.Errorf("summary: reproduced %v score %.3f missing %v unreproduced %+v", sum.Reproduced, sum.Score, sum.MissingIDs, sum.Unreproduced)
+	}
+	yaml, err := os.ReadFile(filepath.Join(dir, repro.FileScenario))
+	if err != nil || !strings.Contains(string(yaml), "NOT a reproduction") || !strings.Contains(string(yaml), "id: 9215, min: 1") {
+		t.Errorf("repro.yaml (%v):\n%s", err, yaml)
+	}
+}
+
+func readReproSummary(t *testing.T, dir string) repro.Summary {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, repro.FileSummary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum repro.Summary
+	if err := json.Unmarshal(data, &sum); err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 func TestReproInfra(t *testing.T) {
 	code, _, errb := cli(t, "repro", sampleLog("outage.csv"), "--toxiproxy", "http://127.0.0.1:1", "--budget", "5s", "--out", t.TempDir())
 	if code != exitInfra {
@@ -59,10 +109,10 @@ func TestReproInfra(t *testing.T) {
 // written repro.yaml passes `mtastorm run`.
 func TestReproOutage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("searches for up to 20s")
+		t.Skip("searches for up to 40s")
 	}
 	dir := t.TempDir()
-	code, out, errb := cli(t, "repro", sampleLog("outage.csv"), "--budget", "20s", "--seeds", "2", "--out", dir)
+	code, out, errb := cli(t, "repro", sampleLog("outage.csv"), "--budget", "40s", "--out", dir)
 	if code != exitPassed {
 		t.Fatalf("exit %d\n%s%s", code, out, errb)
 	}

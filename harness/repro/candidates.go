@@ -8,20 +8,24 @@ import (
 )
 
 // prediction is what a family logs under one build (DESIGN.md section 5,
-// "Expected effects", as measured on this lab).
+// "Expected effects", as measured on this lab: testdata/runs/lab).
 type prediction struct {
-	ids  []int // core IDs in first-seen order
+	ids  []int // IDs in first-seen order, companions included
 	leak bool
 	kb   bool // 1198 with the KB tuple
 }
 
 var predictions = map[string]map[string]prediction{
-	FamilyCycle:    {"sp0": {ids: []int{1004, 1008, 1277}, leak: true}, "sp2": {ids: []int{1004, 1008}}},
-	FamilyRefuse:   {"sp0": {ids: []int{1004}}, "sp2": {ids: []int{1004}}},
-	FamilyTruncate: {"sp0": {ids: []int{1004, 1008, 1277}, leak: true}, "sp2": {ids: []int{1004, 1008}}},
-	FamilySlice:    {"sp0": {ids: []int{1004, 1198}, kb: true}, "sp2": {ids: []int{1004}}},
-	FamilyLatency:  {"sp0": {ids: []int{1004, 1008, 1277, 1198}, leak: true}, "sp2": {ids: []int{1004, 1008}}},
-	FamilyPressure: {"sp0": {ids: []int{1277}}, "sp2": {ids: []int{1277}}},
+	FamilyCycle: {"sp0": {ids: []int{1004, 1294, 9215, 1008, 1277, 9156}, leak: true},
+		"sp2": {ids: []int{1004, 1294, 9215, 1008}}},
+	FamilyRefuse: {"sp0": {ids: []int{1004, 1294, 9215}}, "sp2": {ids: []int{1004, 1294, 9215}}},
+	FamilyTruncate: {"sp0": {ids: []int{1004, 1294, 1008, 1277, 9156}, leak: true},
+		"sp2": {ids: []int{1004, 1294, 1008}}},
+	FamilySlice: {"sp0": {ids: []int{1004, 1294, 1198}, kb: true}, "sp2": {ids: []int{1004, 1294}}},
+	FamilyLatency: {"sp0": {ids: []int{1004, 1294, 1008, 1277, 1198, 9156}, leak: true},
+		"sp2": {ids: []int{1004, 1294, 1008}}},
+	FamilyPressure: {"sp0": {ids: []int{1277, 9156, 1004}}, "sp2": {ids: []int{1277, 9156, 1004}}},
+	FamilyReset:    {"sp0": {ids: []int{1004, 1294, 9221, 1008}}, "sp2": {ids: []int{1004, 1294, 9221, 1008}}},
 }
 
 // predicted returns the signature a family is expected to give under mode.
@@ -53,10 +57,15 @@ func predicted(family, mode string) Signature {
 
 // Candidates returns the search's candidate plans for a customer signature,
 // most promising first: families ranked by how well their expected
-// signature scores against the customer's, every pool-of-4 variant before
+// signature scores against the customer's (a family expected to miss one
+// of the log's catalogued IDs ranks low), every pool-of-4 variant before
 // the pool-of-8 ones, and each plan directly followed by its twin in the
-// other build (the build expected to match better goes first).
+// other build (the build expected to match better goes first). When the
+// log holds companion events, every plan turns them on (Extended); when it
+// shows the MTA stopped (9299), every plan restarts B after the last heal
+// (Restart).
 func Candidates(customer Signature, seed int64) []Plan {
+	ext, restart := customer.Companions(), customer.Has(eventlog.IDStop)
 	type ranked struct {
 		family string
 		prior  float64
@@ -81,7 +90,7 @@ func Candidates(customer Signature, seed int64) []Plan {
 				}
 				for _, m := range f.modes {
 					q := p.WithMode(m)
-					q.KCBs, q.Seed = kcbs, seed
+					q.KCBs, q.Seed, q.Extended, q.Restart = kcbs, seed, ext, restart
 					out = append(out, q)
 				}
 			}

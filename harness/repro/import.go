@@ -498,6 +498,10 @@ var (
 	desc1198RE    = regexp.MustCompile(`to entity\s*(.*?)\s*\.\s*Presentation error`)
 	desc1198TupRE = regexp.MustCompile(`Current state (\d+), service type (\d+), service flavor (\d+)`)
 	descTypeRE    = regexp.MustCompile(`Type1\[(.*?)\s*PLATFORM KERNEL\]`)
+	desc1294RE    = regexp.MustCompile(`association with\s*entity\s*(.*?)\s*ended abnormally`)
+	desc9156RE    = regexp.MustCompile(`configured count is (\d+)`)
+	descSocketRE  = regexp.MustCompile(`sockets error (\d+)`)
+	descBuildRE   = regexp.MustCompile(`\(Build ([0-9.]*[0-9])\)`)
 )
 
 // parseDescription fills rec's Text and the fields its description carries.
@@ -536,9 +540,27 @@ func parseDescription(rec *eventlog.Record, text string) {
 		if m := descCBRE.FindStringSubmatch(t); m != nil {
 			rec.KCB = atoi(m[1])
 		}
+	case eventlog.IDAbnormalEnd:
+		if m := desc1294RE.FindStringSubmatch(t); m != nil {
+			rec.Entity = normalizeDN(m[1])
+		}
+		if m := desc1004TupRE.FindStringSubmatch(t); m != nil {
+			rec.State, rec.Svc, rec.Flavor, rec.Reason = atoi(m[1]), atoi(m[2]), atoi(m[3]), atoi(m[4])
+		}
+	case eventlog.IDNoControlBlocks:
+		if m := desc9156RE.FindStringSubmatch(t); m != nil {
+			rec.Limit = atoi(m[1])
+		}
+	case eventlog.IDStart, eventlog.IDStop:
+		if m := descBuildRE.FindStringSubmatch(t); m != nil {
+			rec.Build = m[1]
+		}
 	default:
 		if m := descCBRE.FindStringSubmatch(t); m != nil {
 			rec.KCB = atoi(m[1])
+		}
+		if m := descSocketRE.FindStringSubmatch(t); m != nil {
+			rec.Socket = atoi(m[1])
 		}
 	}
 }

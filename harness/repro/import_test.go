@@ -217,3 +217,24 @@ func TestImportUTF16(t *testing.T) {
 		t.Fatalf("%+v", recs)
 	}
 }
+
+// The companions' texts, as the stub renders them, parse back into their
+// fields.
+func TestImportParsesCompanions(t *testing.T) {
+	entity := eventlog.DN("ORG", "SITE", "B")
+	for _, want := range []eventlog.Record{
+		{ID: eventlog.IDNoControlBlocks, Limit: 20},
+		{ID: eventlog.IDConnectRefused, KCB: 2, Socket: 10061},
+		{ID: eventlog.IDConnReset, KCB: 3, Socket: 10054},
+		{ID: eventlog.IDAbnormalEnd, Entity: entity, State: 3, Svc: 20, Flavor: 1, Reason: 2},
+		{ID: eventlog.IDStart, Build: "838.10"},
+		{ID: eventlog.IDStop, Build: "993.6"},
+	} {
+		got := eventlog.Record{ID: want.ID}
+		parseDescription(&got, eventlog.Render(want))
+		got.Text = ""
+		if got != want {
+			t.Errorf("%d: parsed %+v, want %+v", want.ID, got, want)
+		}
+	}
+}

@@ -28,17 +28,21 @@ const (
 )
 
 // Recovery of a repro scenario: a stalled sp0 responder is restarted (the
-// KB workaround) restartAfter the last heal, and everything must then be
-// delivered within recoveryWithin.
-const (
-	restartAfter   = 300 * time.Millisecond
-	recoveryWithin = 2 * time.Second
-)
+// KB workaround) once the candidate's own run would have ended, so that the
+// verification sees everything that run logged first (a restart soon after
+// the last heal cut off the third leak of a slow run, and its 1277); then
+// everything must be delivered within recoveryWithin.
+const recoveryWithin = 2 * time.Second
+
+// restartAt is when the repro scenario of p restarts B: the end of p's own
+// run.
+func restartAt(p Plan) time.Duration { return p.Duration() }
 
 // verifyDuration is the duration of the repro scenario of p: its anchor (the
-// restart after the last heal), the recovery bound, and a second to spare.
+// restart at the end of p's own run), the recovery bound, and a second to
+// spare.
 func verifyDuration(p Plan) time.Duration {
-	return p.LastHeal() + restartAfter + recoveryWithin + time.Second
+	return restartAt(p) + recoveryWithin + time.Second
 }
 
 var nameUnsafe = regexp.MustCompile(`[^a-z0-9._-]+`)
@@ -60,10 +64,12 @@ func intp(n int) *int { return &n }
 // ReproScenario turns a trial into the repro scenario: its plan, with a
 // restart of B after the last heal when the run leaked KCBs (the KB
 // workaround), recovery bounded, and expectations derived from the
-// customer's signature and what the trial logged: min 1 for every core ID
-// both logged (at the MTA that logged it most), max 0 everywhere for every
-// core ID neither logged, at least one KCB leaked at B when both show the
-// leak, none anywhere when neither does.
+// customer's signature and what the trial logged: min 1 for every
+// catalogued ID of the customer's log the run logged too (at the MTA that
+// logged it most), max 0 everywhere for every core ID neither logged, at
+// least one KCB leaked at B when both show the leak, none anywhere when
+// neither does. The customer's IDs it cannot expect are listed by
+// unreproduced.
 //
 // Runs in others (hits of the same plan with other seeds) narrow the
 // expectations to what every run logged.
@@ -73,7 +79,6 @@ func ReproScenario(name string, customer Signature, t Trial, others ...Trial) (*
 		return nil, err
 	}
 	sc.Description = fmt.Sprintf("Reproduces a customer's event log (mtastorm repro): %s. Score %.3f.", t.Plan, t.Score)
-	anchor := t.Plan.LastHeal()
 	all := append([]Trial{t}, others...)
 	every := func(f func(Trial) bool) bool {
 		for _, o := range all {
@@ -83,21 +88,21 @@ func ReproScenario(name string, customer Signature, t Trial, others ...Trial) (*
 		}
 		return true
 	}
-	if !every(func(o Trial) bool { return o.Leaked == 0 }) {
-		sc.Actions = []scenario.Action{{At: anchor + restartAfter, Op: "restart", MTA: "B"}}
+	if t.Plan.Restart || !every(func(o Trial) bool { return o.Leaked == 0 }) {
+		sc.Actions = []scenario.Action{{At: restartAt(t.Plan), Op: "restart", MTA: "B"}}
 		sc.Description += " B leaks KCBs and stalls; restarting it (the KB workaround) lets the mail drain."
 	}
 	sc.Duration = verifyDuration(t.Plan)
 	sc.Expect.Recovery = &scenario.Recovery{Within: recoveryWithin, Delivered: "all", KCBs: "baseline"}
 	sc.Expect.Events = nil
-	for _, id := range CoreIDs {
+	for _, id := range compared(customer) {
 		c := customer.Has(id)
 		r := every(func(o Trial) bool { return o.Sig.Has(id) })
 		none := every(func(o Trial) bool { return !o.Sig.Has(id) })
 		switch {
 		case c && r:
 			sc.Expect.Events = append(sc.Expect.Events, scenario.EventExpect{MTA: topMTA(t.Events, id), ID: id, Min: intp(1)})
-		case !c && none:
+		case !c && none && slices.Contains(CoreIDs, id):
 			sc.Expect.Events = append(sc.Expect.Events, scenario.EventExpect{MTA: "*", ID: id, Max: intp(0)})
 		}
 	}
@@ -109,6 +114,34 @@ func ReproScenario(name string, customer Signature, t Trial, others ...Trial) (*
 		sc.Expect.Leaked = []scenario.LeakExpect{{MTA: "*", Max: intp(0)}}
 	}
 	return reload(sc)
+}
+
+// unreproduced lists the IDs of the customer's log that sc does not expect
+// (no `min` of at least 1 for it), and why: not in the stub's catalogue, or
+// not logged by every run the expectations were drawn from. With no
+// scenario, every ID of the log is listed.
+func unreproduced(customer Signature, sc *scenario.Scenario) []Unreproduced {
+	out := []Unreproduced{}
+	for _, id := range customer.Order {
+		expected := false
+		if sc != nil {
+			for _, e := range sc.Expect.Events {
+				if e.ID == id && e.Min != nil && *e.Min >= 1 {
+					expected = true
+				}
+			}
+		}
+		switch {
+		case expected:
+		case !eventlog.Known(id):
+			out = append(out, Unreproduced{ID: id, Why: "not modelled: the stub's event catalogue does not know it"})
+		case sc == nil:
+			out = append(out, Unreproduced{ID: id, Why: "no repro scenario was written"})
+		default:
+			out = append(out, Unreproduced{ID: id, Why: "not logged by every run the scenario was drawn from"})
+		}
+	}
+	return out
 }
 
 // topMTA returns the MTA that logged id most often (B on a tie).
@@ -139,27 +172,35 @@ type Candidate struct {
 	Seed        int64   `json:"seed"`
 	Score       float64 `json:"score"`
 	// Parts are the score's presence, order, counts and indicators.
-	Parts     [4]float64                `json:"score_parts"`
-	IDs       []int                     `json:"ids"`
-	Leak      bool                      `json:"leak"`
-	Leaked    int                       `json:"kcbs_leaked"`
-	Delivered int                       `json:"delivered"`
-	Submitted int                       `json:"submitted"`
-	Seconds   float64                   `json:"seconds"`
-	Events    map[string]map[string]int `json:"events,omitempty"`
-	Faults    []string                  `json:"faults,omitempty"`
+	Parts [4]float64 `json:"score_parts"`
+	// IDs are the catalogued IDs the run logged, ascending.
+	IDs []int `json:"ids"`
+	// MissingIDs are the catalogued IDs of the customer's log the run did
+	// not log: a run that misses any scores below the threshold.
+	MissingIDs []int                     `json:"missing_ids"`
+	Leak       bool                      `json:"leak"`
+	Leaked     int                       `json:"kcbs_leaked"`
+	Delivered  int                       `json:"delivered"`
+	Submitted  int                       `json:"submitted"`
+	Seconds    float64                   `json:"seconds"`
+	Events     map[string]map[string]int `json:"events,omitempty"`
+	Faults     []string                  `json:"faults,omitempty"`
 }
 
 func candidateOf(customer Signature, t Trial) Candidate {
 	c := Candidate{Description: t.Plan.String(), Family: t.Plan.Family, Variant: t.Plan.Variant, Mode: t.Plan.Mode,
 		KCBs: t.Plan.KCBs, Senders: max(1, t.Plan.Senders), Messages: t.Plan.Messages, Seed: t.Plan.Seed, Score: t.Score,
-		Parts: ScoreParts(customer, t.Sig), IDs: t.Sig.Core(), Leak: t.Sig.Leak, Leaked: t.Leaked,
-		Delivered: t.Delivered, Submitted: t.Submitted, Seconds: round3(t.Seconds), Events: t.Events}
+		Parts: ScoreParts(customer, t.Sig), IDs: t.Sig.Modelled(), MissingIDs: Missing(customer, t.Sig), Leak: t.Sig.Leak,
+		Leaked: t.Leaked, Delivered: t.Delivered, Submitted: t.Submitted, Seconds: round3(t.Seconds), Events: t.Events}
 	for i, p := range c.Parts {
 		c.Parts[i] = round3(p)
 	}
+	slices.Sort(c.IDs)
 	if c.IDs == nil {
 		c.IDs = []int{}
+	}
+	if c.MissingIDs == nil {
+		c.MissingIDs = []int{}
 	}
 	for _, f := range t.Plan.Faults {
 		c.Faults = append(c.Faults, describeFault(f))
@@ -188,10 +229,25 @@ func describeFault(f FaultPlan) string {
 
 // Summary is summary.json of a search.
 type Summary struct {
-	Reproduced      bool               `json:"reproduced"`
-	Score           float64            `json:"score"`
-	Mode            string             `json:"mode"`
-	HitRate         float64            `json:"hit_rate"`
+	Reproduced bool `json:"reproduced"`
+	// Reason says why the log was not reproduced ("" when it was).
+	Reason  string  `json:"reason"`
+	Score   float64 `json:"score"`
+	Mode    string  `json:"mode"`
+	HitRate float64 `json:"hit_rate"`
+	// HitRuns is how many further seeds the hit rate was measured over
+	// (0: not measured, and not reproduced); Hits how many of them hit.
+	HitRuns int `json:"hit_runs"`
+	Hits    int `json:"hits"`
+	// MissingIDs are the catalogued IDs of the customer's log that the best
+	// candidate's run did not log.
+	MissingIDs []int `json:"missing_ids"`
+	// NotModelled are the IDs of the customer's log that the stub's event
+	// catalogue does not know.
+	NotModelled []int `json:"not_modelled"`
+	// Unreproduced are the IDs of the customer's log that repro.yaml has no
+	// expectation for, and why.
+	Unreproduced    []Unreproduced     `json:"unreproduced"`
 	CandidatesTried int                `json:"candidates_tried"`
 	Seconds         float64            `json:"seconds"`
 	Threshold       float64            `json:"threshold"`
@@ -209,16 +265,43 @@ type Summary struct {
 	Customer Signature       `json:"customer"`
 	// Candidates are the explored candidates, best first (at most 12).
 	Candidates []Candidate `json:"candidates"`
+	// Launches are the runs the search launched, in order (times in
+	// seconds from its start).
+	Launches []LaunchJSON `json:"launches"`
+}
+
+// LaunchJSON is a Launch as summary.json holds it.
+type LaunchJSON struct {
+	Phase    string  `json:"phase"`
+	Plan     string  `json:"plan"`
+	Seed     int64   `json:"seed"`
+	AtS      float64 `json:"at_s"`
+	PlannedS float64 `json:"planned_s"`
 }
 
 // Summary returns the outcome as summary.json holds it; log names the
 // customer's event log.
 func (o *Outcome) Summary(log string) Summary {
-	s := Summary{Reproduced: o.Reproduced, Score: o.Score, Mode: o.Mode, HitRate: round3(o.HitRate), CandidatesTried: o.Tried,
-		Seconds: round3(o.Elapsed.Seconds()), Threshold: Threshold, ModeScores: o.ModeScores, Log: log, Shrinks: o.Shrinks,
-		Verified: o.Verified, Verdict: o.Verdict, Checks: o.Checks, Customer: o.Customer, Candidates: []Candidate{}}
+	s := Summary{Reproduced: o.Reproduced, Reason: o.Reason, Score: o.Score, Mode: o.Mode, HitRate: round3(o.HitRate),
+		HitRuns: o.HitRuns, Hits: o.Hits, MissingIDs: o.Missing, NotModelled: o.NotModelled, Unreproduced: o.Unreproduced,
+		CandidatesTried: o.Tried, Seconds: round3(o.Elapsed.Seconds()), Threshold: Threshold, ModeScores: o.ModeScores, Log: log,
+		Shrinks: o.Shrinks, Verified: o.Verified, Verdict: o.Verdict, Checks: o.Checks, Customer: o.Customer,
+		Candidates: []Candidate{}, Launches: []LaunchJSON{}}
 	if s.Shrinks == nil {
 		s.Shrinks = []string{}
+	}
+	if s.MissingIDs == nil {
+		s.MissingIDs = []int{}
+	}
+	if s.NotModelled == nil {
+		s.NotModelled = []int{}
+	}
+	if s.Unreproduced == nil {
+		s.Unreproduced = unreproduced(o.Customer, o.Scenario)
+	}
+	for _, l := range o.Launches {
+		s.Launches = append(s.Launches, LaunchJSON{Phase: l.Phase, Plan: l.Plan, Seed: l.Seed,
+			AtS: round3(l.At.Seconds()), PlannedS: round3(l.Planned.Seconds())})
 	}
 	if len(o.Trials) > 0 {
 		s.Best, s.Final = candidateOf(o.Customer, o.Best), candidateOf(o.Customer, o.Final)
@@ -232,27 +315,29 @@ func (o *Outcome) Summary(log string) Summary {
 	return s
 }
 
-// String is the outcome in a few lines, for a terminal.
+// String is the outcome in a few lines, for a terminal. The first line is
+// the verdict: "reproduced: …", or "NOT reproduced: " and why, naming the
+// IDs no run logged and those the stub does not model.
 func (o *Outcome) String() string {
 	var b strings.Builder
-	verdict := "NOT reproduced"
 	if o.Reproduced {
-		verdict = "reproduced"
+		fmt.Fprintf(&b, "reproduced: score %.3f (threshold %.2f), mode %s\n", o.Score, Threshold, modeText(o.Mode))
+	} else {
+		fmt.Fprintf(&b, "NOT reproduced: %s\n", o.Reason)
+		fmt.Fprintf(&b, "  best score %.3f (threshold %.2f), closest build %s\n", o.Score, Threshold, modeText(o.Mode))
 	}
-	mode := o.Mode
-	switch mode {
-	case "":
-		mode = "none"
-	case "either":
-		mode = "either (both builds log this: not the sp0 defect)"
-	case "sp0":
-		mode = "sp0 (only the build before SP2 logs this: the KB Q152877 defect)"
-	case "sp2":
-		mode = "sp2 (the fixed build logs this; the sp0 build does not match as well)"
+	hit := "not measured"
+	if o.HitRuns > 0 {
+		hit = fmt.Sprintf("%.2f (%d of %d further seeds)", o.HitRate, o.Hits, o.HitRuns)
 	}
-	fmt.Fprintf(&b, "%s: score %.3f (threshold %.2f), mode %s\n", verdict, o.Score, Threshold, mode)
-	fmt.Fprintf(&b, "  hit rate %.2f, %d runs in %.1fs, best score per build: sp0 %.3f, sp2 %.3f\n",
-		o.HitRate, o.Tried, o.Elapsed.Seconds(), o.ModeScores["sp0"], o.ModeScores["sp2"])
+	fmt.Fprintf(&b, "  hit rate %s, %d runs in %.1fs, best score per build: sp0 %.3f, sp2 %.3f\n",
+		hit, o.Tried, o.Elapsed.Seconds(), o.ModeScores["sp0"], o.ModeScores["sp2"])
+	if len(o.Missing) > 0 {
+		fmt.Fprintf(&b, "  missing: the best run did not log %s\n", idList(o.Missing))
+	}
+	if len(o.NotModelled) > 0 {
+		fmt.Fprintf(&b, "  not modelled: %s (the stub's event catalogue does not know them)\n", idList(o.NotModelled))
+	}
 	if len(o.Trials) > 0 {
 		fmt.Fprintf(&b, "  best:  %s\n", o.Best.Plan)
 		if len(o.Shrinks) > 0 {
@@ -262,7 +347,7 @@ func (o *Outcome) String() string {
 			fmt.Fprintf(&b, "    fault: %s\n", describeFault(f))
 		}
 		fmt.Fprintf(&b, "  run logged: ids %v, leak %v, %d KCBs leaked, %d of %d delivered\n",
-			o.Final.Sig.Core(), o.Final.Sig.Leak, o.Final.Leaked, o.Final.Delivered, o.Final.Submitted)
+			o.Final.Sig.Modelled(), o.Final.Sig.Leak, o.Final.Leaked, o.Final.Delivered, o.Final.Submitted)
 	}
 	if o.Scenario != nil {
 		fmt.Fprintf(&b, "  repro.yaml verification: %s\n", o.Verdict)
@@ -271,8 +356,26 @@ func (o *Outcome) String() string {
 				fmt.Fprintf(&b, "    %s: %s (%s)\n", c.Name, c.Verdict, c.Detail)
 			}
 		}
+		for _, u := range o.Unreproduced {
+			fmt.Fprintf(&b, "  repro.yaml does not reproduce %d: %s\n", u.ID, u.Why)
+		}
 	}
 	return b.String()
+}
+
+// modeText explains a mode in a few words.
+func modeText(mode string) string {
+	switch mode {
+	case "":
+		return "undecided (a build had no run)"
+	case "either":
+		return "either (both builds log this alike: not the sp0 defect)"
+	case "sp0":
+		return "sp0 (only the build before SP2 logs this: the KB Q152877 defect)"
+	case "sp2":
+		return "sp2 (the fixed build logs this; the sp0 build does not match as well)"
+	}
+	return mode
 }
 
 // Write writes repro.yaml (when a scenario was found), summary.json and
@@ -309,7 +412,14 @@ func (o *Outcome) Write(dir, log string) error {
 func (o *Outcome) YAML(log string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Generated by mtastorm repro from %s.\n", filepath.Base(log))
-	fmt.Fprintf(&b, "# Score %.3f, mode %s, hit rate %.2f. Run it with: mtastorm run repro.yaml\n", o.Score, o.Mode, o.HitRate)
+	fmt.Fprintf(&b, "# Score %.3f, mode %s, hit rate %.2f over %d further seeds. Run it with: mtastorm run repro.yaml\n",
+		o.Score, o.Mode, o.HitRate, o.HitRuns)
+	if !o.Reproduced {
+		fmt.Fprintf(&b, "# NOT a reproduction: %s.\n", o.Reason)
+	}
+	for _, u := range o.Unreproduced {
+		fmt.Fprintf(&b, "# The customer's log has %d, which this scenario does not reproduce: %s.\n", u.ID, u.Why)
+	}
 	b.Write(o.Scenario.Raw)
 	return b.Bytes()
 }
@@ -352,7 +462,7 @@ func (o *Outcome) Spec(log string) ([]byte, error) {
 	labels := []string{`"repro"`, `"speed:fast"`, strconv.Quote("mode:" + o.Final.Plan.Mode), strconv.Quote("fault:" + o.Final.Plan.Family)}
 	var asserts, ids []string
 	for _, e := range sc.Expect.Events {
-		m := fmt.Sprintf("suitekit.HaveEmitted(eventlog.%s)", eventName(e.ID))
+		m := fmt.Sprintf("suitekit.HaveEmitted(%s)", eventName(e.ID))
 		if e.MTA != "*" {
 			m += fmt.Sprintf(".From(%q)", e.MTA)
 		}
@@ -396,20 +506,38 @@ func (o *Outcome) Spec(log string) ([]byte, error) {
 	return src, nil
 }
 
-// eventName is the eventlog constant of a core ID.
+// eventNames are the eventlog constants of the catalogued IDs.
+var eventNames = map[int]string{
+	eventlog.IDAssocError: "IDAssocError", eventlog.IDAssocErrorAnon: "IDAssocErrorAnon",
+	eventlog.IDStateCheck: "IDStateCheck", eventlog.IDConnRefused: "IDConnRefused",
+	eventlog.IDNoControlBlocks: "IDNoControlBlocks", eventlog.IDConnectRefused: "IDConnectRefused",
+	eventlog.IDConnReset: "IDConnReset", eventlog.IDAbnormalEnd: "IDAbnormalEnd",
+	eventlog.IDStart: "IDStart", eventlog.IDStop: "IDStop",
+}
+
+// eventName is the Go expression of an event ID in the generated spec: the
+// eventlog constant of a catalogued ID, else the number.
 func eventName(id int) string {
-	switch id {
-	case eventlog.IDAssocError:
-		return "IDAssocError"
-	case eventlog.IDAssocErrorAnon:
-		return "IDAssocErrorAnon"
-	case eventlog.IDStateCheck:
-		return "IDStateCheck"
-	case eventlog.IDConnRefused:
-		return "IDConnRefused"
+	if n, ok := eventNames[id]; ok {
+		return "eventlog." + n
 	}
 	return strconv.Itoa(id)
 }
+
+// idDescriptions say in a few words what an ID means; the not-modelled ones
+// are those CATALOGUE.md C2 names.
+var idDescriptions = map[int]string{
+	eventlog.IDAssocError: "association error", eventlog.IDAssocErrorAnon: "association error, entity unknown",
+	eventlog.IDStateCheck: "state check failure", eventlog.IDConnRefused: "inbound connection refused",
+	eventlog.IDNoControlBlocks: "no free control blocks", eventlog.IDConnectRefused: "connect refused, sockets error 10061",
+	eventlog.IDConnReset: "connection reset, sockets error 10054", eventlog.IDAbnormalEnd: "association ended abnormally",
+	eventlog.IDStart: "MTA started", eventlog.IDStop: "MTA stopped",
+	1209: "invalid LPI, Q232602", 9318: "RPC communications error, Q170056", 37: "Q169716",
+	1290: "Q196381", 289: "Q196381", 1293: "Q196381",
+}
+
+// idDescription says in a few words what id means ("" if unknown).
+func idDescription(id int) string { return idDescriptions[id] }
 
 // camel turns "-q152877.csv" into "Q152877Csv".
 func camel(s string) string {

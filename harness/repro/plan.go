@@ -13,7 +13,7 @@ import (
 
 // Families are the scenario families the search tries, in their default
 // order (Search reorders them by the customer's signature).
-var Families = []string{FamilyCycle, FamilyRefuse, FamilyTruncate, FamilySlice, FamilyLatency, FamilyPressure}
+var Families = []string{FamilyCycle, FamilyRefuse, FamilyTruncate, FamilySlice, FamilyLatency, FamilyPressure, FamilyReset}
 
 // Scenario families (DESIGN.md section 5, "Expected effects").
 const (
@@ -30,6 +30,9 @@ const (
 	FamilyLatency = "latency-above-transfer"
 	// FamilyPressure opens more simultaneous associations than B has KCBs.
 	FamilyPressure = "pressure"
+	// FamilyReset resets every connection opened while it lasts (TCP RST
+	// from the network: KB Q169143).
+	FamilyReset = "reset"
 )
 
 // FaultPlan is one fault of a Plan, at offsets from the run start.
@@ -69,7 +72,14 @@ type Plan struct {
 	// 1294, 9298/9299: extended_events in the scenario). The search sets it
 	// when the customer's log holds any of them.
 	Extended bool
+	// Restart restarts B restartDelay after the last heal: the only way a
+	// run logs 9299 (MTA stopped). The search sets it when the customer's
+	// log holds 9299.
+	Restart bool
 }
+
+// restartDelay is how long after the last heal a Restart plan restarts B.
+const restartDelay = 300 * time.Millisecond
 
 // Timers are the kernel timers of every generated scenario: the test-scale
 // defaults with a short association lifetime (as scenarios/q152877-sp0.yaml).
@@ -105,6 +115,9 @@ func (p Plan) String() string {
 	if p.Extended {
 		s += " +companions"
 	}
+	if p.Restart {
+		s += " +restart"
+	}
 	return s
 }
 
@@ -112,7 +125,7 @@ func (p Plan) String() string {
 // and its twin in the other build share a key.
 func (p Plan) Key() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%d|%d|%d|%g|%v", p.Family, p.KCBs, p.Senders, p.Messages, p.Rate, p.Extended)
+	fmt.Fprintf(&b, "%s|%d|%d|%d|%g|%v|%v", p.Family, p.KCBs, p.Senders, p.Messages, p.Rate, p.Extended, p.Restart)
 	for _, f := range p.Faults {
 		fmt.Fprintf(&b, "|%s %s %s-%s", f.Type, f.Link, f.At, f.Until)
 		keys := make([]string, 0, len(f.Params))
@@ -226,6 +239,9 @@ func (p Plan) Scenario(name string) (*scenario.Scenario, error) {
 			sc.Faults = append(sc.Faults, scenario.Fault{At: f.At, Until: f.Until, Link: l, From: from, To: to, Type: f.Type, Params: f.Params})
 		}
 	}
+	if p.Restart {
+		sc.Actions = []scenario.Action{{At: p.LastHeal() + restartDelay, Op: "restart", MTA: "B"}}
+	}
 	sc.Expect.Recovery = &scenario.Recovery{Within: settle, Delivered: "all", KCBs: "baseline"}
 	return reload(sc)
 }
@@ -315,6 +331,13 @@ func grid(family string) []Plan {
 		for _, d := range []time.Duration{600 * time.Millisecond, 700 * time.Millisecond} {
 			add("latency "+d.String(), FaultPlan{Type: faults.TypeLatency, Link: "A->B", At: faultStart, Until: faultStart + 1500*time.Millisecond,
 				Params: map[string]scenario.Value{"latency": dur(d), "jitter": dur(0), "stream": scenario.StringValue("down")}})
+		}
+	case FamilyReset:
+		// Toxiproxy resets only connections opened after the toxic (see
+		// faults/reset.go): the short association lifetime makes A reopen.
+		for _, d := range []time.Duration{1000 * time.Millisecond, 600 * time.Millisecond} {
+			add("for "+d.String(), FaultPlan{Type: "reset", Link: "A->B", At: faultStart, Until: faultStart + d,
+				Params: map[string]scenario.Value{"timeout": dur(0), "stream": scenario.StringValue("both")}})
 		}
 	case FamilyPressure:
 		for _, n := range []int{6, 10} {

@@ -76,6 +76,54 @@ func TestCandidateOrder(t *testing.T) {
 	}
 }
 
+// A log with companion events gets candidates that log them
+// (extended_events on), led by the family whose runs log its telling ID; a
+// log that shows the MTA stopped gets candidates that restart B.
+func TestCandidatesForCompanions(t *testing.T) {
+	for file, fam := range map[string]string{
+		"oos/shortage-milan.csv": FamilyPressure, // 9156
+		"oos/reset-oslo.csv":     FamilyReset,    // 9221
+		"oos/outage-lisbon.csv":  FamilyRefuse,   // 9215
+	} {
+		cands := Candidates(sigOf(t, file), 1)
+		if cands[0].Family != fam {
+			t.Errorf("%s: first candidate %s, want %s", file, cands[0], fam)
+		}
+		for _, c := range cands {
+			if !c.Extended || c.Restart {
+				t.Fatalf("%s: candidate %s: extended %v restart %v", file, c, c.Extended, c.Restart)
+			}
+			sc, err := c.Scenario("cand")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range sc.MTAs {
+				if !m.ExtendedEvents {
+					t.Fatalf("%s: %s: MTA %s without extended events", file, c, m.Name)
+				}
+			}
+		}
+	}
+	for _, c := range Candidates(sigOf(t, "outage.csv"), 1) {
+		if c.Extended || c.Restart {
+			t.Fatalf("outage.csv has no companions: candidate %s", c)
+		}
+	}
+	// 9299: B is restarted after the last heal.
+	s := sigOf(t, "oos/outage-denver.txt")
+	s.IDs = append(s.IDs, IDStat{ID: 9299, Count: 1})
+	s.Order = append(s.Order, 9299)
+	for _, c := range Candidates(s, 1)[:4] {
+		sc, err := c.Scenario("cand")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Restart || len(sc.Actions) != 1 || sc.Actions[0].Op != "restart" || sc.Actions[0].At != c.LastHeal()+restartDelay {
+			t.Errorf("%s: actions %+v", c, sc.Actions)
+		}
+	}
+}
+
 func TestShrinkSteps(t *testing.T) {
 	p := grid(FamilyCycle)[0].WithMode("sp0")
 	p.KCBs = 8
@@ -136,7 +184,7 @@ func TestReproScenarioExpectations(t *testing.T) {
 	if len(sc.Expect.Leaked) != 1 || sc.Expect.Leaked[0].MTA != "B" || *sc.Expect.Leaked[0].Min != 1 {
 		t.Errorf("leaked %+v", sc.Expect.Leaked)
 	}
-	if len(sc.Actions) != 1 || sc.Actions[0].Op != "restart" || sc.Actions[0].MTA != "B" || sc.Actions[0].At != p.LastHeal()+restartAfter {
+	if len(sc.Actions) != 1 || sc.Actions[0].Op != "restart" || sc.Actions[0].MTA != "B" || sc.Actions[0].At != p.Duration() {
 		t.Errorf("actions %+v", sc.Actions)
 	}
 	if r := sc.Expect.Recovery; r == nil || !r.All() || r.KCBs != "baseline" {
@@ -173,6 +221,39 @@ func TestReproScenarioExpectations(t *testing.T) {
 		if !strings.Contains(string(spec), want) {
 			t.Errorf("spec lacks %q:\n%s", want, spec)
 		}
+	}
+	if u := unreproduced(outage, sc); len(u) != 0 {
+		t.Errorf("outage: unreproduced %+v", u)
+	}
+
+	// Every catalogued ID of the customer's log gets an expectation, the
+	// companions too; an ID the stub does not model is listed instead.
+	rpc := sigOf(t, "oos/rpc-madrid.txt") // 9318, 9215
+	lab := sigOf(t, "runs/lab/refuse-sp2.jsonl")
+	r := q.clone()
+	r.Extended = true
+	sc, err = ReproScenario("repro-rpc", rpc, Trial{Plan: r, Sig: lab, Events: map[string]map[string]int{"A": {"1004": 6, "9215": 4}, "B": {"1004": 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range sc.Expect.Events {
+		if e.ID == 9215 && e.MTA == "A" && e.Min != nil && *e.Min == 1 {
+			found = true
+		}
+		if e.ID == 9318 {
+			t.Errorf("an expectation for 9318, which the stub does not log: %+v", e)
+		}
+	}
+	if !found || !sc.Defaults.ExtendedEvents {
+		t.Errorf("rpc: events %+v, extended %v", sc.Expect.Events, sc.Defaults.ExtendedEvents)
+	}
+	if u := unreproduced(rpc, sc); len(u) != 1 || u[0].ID != 9318 || !strings.Contains(u[0].Why, "not modelled") {
+		t.Errorf("rpc: unreproduced %+v", u)
+	}
+	out = &Outcome{Scenario: sc, Score: 0.85, Mode: "either", HitRate: 1, HitRuns: 3, Final: Trial{Plan: r}}
+	if spec, err = out.Spec("rpc-madrid.txt"); err != nil || !strings.Contains(string(spec), "suitekit.HaveEmitted(eventlog.IDConnectRefused).From(\"A\")") {
+		t.Errorf("rpc spec (%v):\n%s", err, spec)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,16 +25,32 @@ func labRunFile(family, mode string) string {
 // the companion events on (testdata/runs/lab), for the out-of-sample and
 // leave-one-out tests of the score. A log without companions is compared
 // with a recorded run stripped of them, as the search runs it without.
+// MTASTORM_RECORD_RUNS=1 records every family; a comma-separated list of
+// families records only those, keeping the other recorded runs.
 //
 //	MTASTORM_RECORD_RUNS=1 go test ./harness/repro -run TestRecordLabRuns
 func TestRecordLabRuns(t *testing.T) {
-	if os.Getenv(envRecord) != "1" {
-		t.Skip("set " + envRecord + "=1 to re-record testdata/runs/lab")
+	want := os.Getenv(envRecord)
+	if want == "" {
+		t.Skip("set " + envRecord + "=1 (or a list of families) to re-record testdata/runs/lab")
 	}
 	ctx := context.Background()
 	b := backend(t)
 	var index []labRunEntry
+	if want != "1" {
+		data, err := os.ReadFile(filepath.Join("testdata", labIndex))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &index); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, f := range Families {
+		if want != "1" && !slices.Contains(strings.Split(want, ","), f) {
+			continue
+		}
+		index = slices.DeleteFunc(index, func(e labRunEntry) bool { return e.Family == f })
 		for _, mode := range []string{"sp0", "sp2"} {
 			p := grid(f)[0].WithMode(mode)
 			p.KCBs, p.Seed, p.Extended = 4, 1, true

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,9 +22,14 @@ import (
 // Defaults of Options.
 const (
 	DefaultBudget   = 60 * time.Second
-	DefaultSeeds    = 3
+	DefaultSeeds    = MinSeeds
 	DefaultParallel = 2
 )
+
+// MinSeeds is the fewest further seeds a hit rate is measured over (CATALOGUE.md
+// C6): a candidate whose hit rate could not be measured over as many is not
+// a reproduction.
+const MinSeeds = 3
 
 // runOverhead is what a run costs beyond its scenario duration (MTAs,
 // proxies, teardown); a run is launched only if duration + overhead fits.
@@ -32,8 +41,9 @@ type Options struct {
 	// Budget bounds the whole search, the verification run included
 	// (default 60s). No run is launched that cannot end within it.
 	Budget time.Duration
-	// Seeds is how many seeds the hit rate of the best candidate is
-	// estimated over (default 3, the search's own run included).
+	// Seeds is how many further seeds the hit rate of the best candidate
+	// is measured over (default and minimum MinSeeds); the run that found
+	// the candidate is not one of them.
 	Seeds int
 	// Parallel is how many runs go at once (default 2, at most 4).
 	Parallel int
@@ -85,18 +95,39 @@ type Trial struct {
 // Outcome is what a search found.
 type Outcome struct {
 	// Reproduced is true when the best candidate scored at least
-	// Threshold, hit in at least half of the seeds, and its repro.yaml
-	// passed its verification run.
+	// Threshold (so its run logged every catalogued ID of the log), hit in
+	// at least half of at least MinSeeds further seeds, its repro.yaml
+	// passed its verification runs, and the log has no ID the stub does
+	// not model.
 	Reproduced bool
+	// Reason says why the log was not reproduced ("" when it was).
+	Reason string
 	// Score is the best candidate's score.
 	Score float64
-	// Mode is "sp0" or "sp2" when only that build reproduces the log,
-	// "either" when both do (a plain outage), "" when neither does.
+	// Mode is the build whose best run matches the log better by more
+	// than the mode margin ("sp0" or "sp2"), "either" when the two builds'
+	// best scores lie within it (above the threshold or below), "" when a
+	// build has no run to compare.
 	Mode string
 	// ModeScores is the best score seen under each build.
 	ModeScores map[string]float64
-	// HitRate is the share of seeds whose run scored at least Threshold.
+	// HitRate is Hits / HitRuns: the share of further seeds whose run
+	// scored at least Threshold (0 when none was measured).
 	HitRate float64
+	// HitRuns is how many further-seed runs the hit rate was measured over;
+	// Hits how many of them scored at least Threshold.
+	HitRuns, Hits int
+	// Missing lists the catalogued IDs of the customer's log that the best
+	// candidate's run did not log (see Missing).
+	Missing []int
+	// NotModelled lists the IDs of the customer's log that the stub's
+	// catalogue does not know.
+	NotModelled []int
+	// Unreproduced lists the IDs of the customer's log that repro.yaml
+	// carries no expectation for, and why.
+	Unreproduced []Unreproduced
+	// Launches records every run the search launched, in order.
+	Launches []Launch
 	// Tried is how many runs the search made (verification included).
 	Tried int
 	// Elapsed is how long the search took.
@@ -119,6 +150,27 @@ type Outcome struct {
 	Trials []Trial
 }
 
+// Unreproduced is an ID of the customer's log that the repro scenario does
+// not expect, and why.
+type Unreproduced struct {
+	ID  int    `json:"id"`
+	Why string `json:"why"`
+}
+
+// Launch is one run the search launched: its phase, plan, when (from the
+// search's start) and its scenario duration. The search launches a run only
+// if At + Planned + the run overhead (and, but for verification, the time
+// kept back for it) fits in the budget.
+type Launch struct {
+	Phase   string        `json:"phase"`
+	Plan    string        `json:"plan"`
+	Seed    int64         `json:"seed"`
+	At      time.Duration `json:"at"`
+	Planned time.Duration `json:"planned"`
+	// Reserve is the time kept back for later phases when it was launched.
+	Reserve time.Duration `json:"reserve"`
+}
+
 // searcher carries one search's state.
 type searcher struct {
 	opts     Options
@@ -129,10 +181,11 @@ type searcher struct {
 	deadline time.Time
 	reserve  time.Duration // kept back for the verification run
 
-	mu    sync.Mutex
-	tried int
-	best  float64
-	infra int // runs lost to infrastructure failures
+	mu       sync.Mutex
+	tried    int
+	best     float64
+	infra    int // runs lost to infrastructure failures
+	launches []Launch
 }
 
 // Search looks for a generated scenario whose runs log what the customer's
@@ -144,8 +197,11 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 	if opts.Budget <= 0 {
 		opts.Budget = DefaultBudget
 	}
-	if opts.Seeds <= 0 {
+	if opts.Seeds == 0 {
 		opts.Seeds = DefaultSeeds
+	}
+	if opts.Seeds < MinSeeds {
+		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
 	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = DefaultParallel
@@ -183,11 +239,68 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 		return nil, err
 	}
 	out.Tried, out.Elapsed = s.tried, time.Since(s.start)
+	s.mu.Lock()
+	out.Launches = slices.Clone(s.launches)
+	s.mu.Unlock()
+	if out.Unreproduced == nil {
+		out.Unreproduced = unreproduced(customer, out.Scenario)
+	}
+	out.Reason = out.reason()
+	out.Reproduced = out.Reason == ""
 	return out, nil
 }
 
+// reason says why the outcome is not a reproduction, "" when it is.
+func (o *Outcome) reason() string {
+	var why []string
+	switch {
+	case len(o.Trials) == 0:
+		why = append(why, "the budget fits no run and its verification")
+	case len(o.Missing) > 0:
+		why = append(why, fmt.Sprintf("no run logged %s, which the customer's log has", idList(o.Missing)))
+	case o.Score < Threshold:
+		w := fmt.Sprintf("best score %.3f is below the threshold %.2f", o.Score, Threshold)
+		var extra []int
+		for _, id := range compared(o.Customer) {
+			if o.Best.Sig.Has(id) && !o.Customer.Has(id) {
+				extra = append(extra, id)
+			}
+		}
+		if len(extra) > 0 {
+			w += fmt.Sprintf(" (its run also logged %s, which the log has not)", idList(extra))
+		}
+		why = append(why, w)
+	case o.HitRuns < MinSeeds:
+		why = append(why, fmt.Sprintf("the hit rate was measured over %d further seeds, not %d: the budget ran out", o.HitRuns, MinSeeds))
+	case o.HitRate < 0.5:
+		why = append(why, fmt.Sprintf("the best candidate hit in only %d of %d further seeds", o.Hits, o.HitRuns))
+	case !o.Verified:
+		v := o.Verdict
+		if o.Scenario == nil || v == "" {
+			v = "not run"
+		}
+		why = append(why, "repro.yaml did not pass its verification ("+v+")")
+	}
+	if len(o.NotModelled) > 0 {
+		why = append(why, fmt.Sprintf("the log has %s, which the stub does not model", idList(o.NotModelled)))
+	}
+	return strings.Join(why, "; ")
+}
+
+// idList renders ids as "9156 (no free control blocks)", joined by commas.
+func idList(ids []int) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.Itoa(id)
+		if d := idDescription(id); d != "" {
+			out[i] += " (" + d + ")"
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 func (s *searcher) search(ctx context.Context) (*Outcome, error) {
-	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}}
+	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}, NotModelled: s.customer.NotModelled}
 	// 1. Explore: candidates in order of promise, each with its twin in
 	// the other build, two at a time. Verification runs the final plan
 	// with a restart and a recovery bound: keep its worst case back.
@@ -232,6 +345,7 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	}
 	best := trials[0]
 	out.Best, out.Final, out.Score = best, best, best.Score
+	out.Missing = Missing(s.customer, best.Sig)
 	s.reserve = verifyDuration(best.Plan) + runOverhead // shrinking only shortens it
 	// The best candidate's twin in the other build decides the mode; run it
 	// if exploring did not.
@@ -251,31 +365,36 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 		return out, nil
 	}
 
-	// 2. Hit rate over further seeds, for the best candidates in turn until
-	// one is robust (hits in at least 2 of 3 seeds).
+	// 2. Hit rate over at least MinSeeds further seeds, for the best
+	// candidates in turn until one is robust (hits in at least 2 of 3). No
+	// measurement, no reproduction: a candidate whose seeds the budget
+	// cannot pay for is not measured at all.
 	var chosen Trial
 	var chosenRuns []Trial
-	bestRate := -1.0
+	measured := false
 	for _, c := range s.contenders(trials, out.Mode) {
-		if len(chosenRuns) > 0 && !s.fits(c.Plan.Duration()+s.reserve) {
-			break
-		}
-		rate, runs, err := s.hitRate(ctx, c)
+		hits, n, runs, err := s.hitRate(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		if rate > bestRate {
-			chosen, chosenRuns, bestRate = c, runs, rate
+		if n < s.opts.Seeds {
+			continue // not measured: out of budget, or runs lost
+		}
+		rate := float64(hits) / float64(n)
+		if !measured || rate > out.HitRate {
+			chosen, chosenRuns, measured = c, append([]Trial{c}, runs...), true
+			out.Hits, out.HitRuns, out.HitRate = hits, n, rate
 		}
 		if rate >= 2.0/3 {
 			break
 		}
 	}
-	if bestRate < 0 {
-		chosen, chosenRuns, bestRate = best, []Trial{best}, 1 // no time for more seeds
+	if !measured {
+		return out, nil // Reason: the hit rate could not be measured
 	}
 	best = chosen
-	out.Best, out.Final, out.Score, out.HitRate = best, best, best.Score, bestRate
+	out.Best, out.Final, out.Score = best, best, best.Score
+	out.Missing = Missing(s.customer, best.Sig)
 	s.reserve = verifyDuration(best.Plan) + runOverhead
 
 	// 3. Shrink: keep any smaller plan that still matches as well.
@@ -308,7 +427,7 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 		}
 		out.Shrinks = append(out.Shrinks, "shrunk scenario failed its verification: kept the unshrunk candidate")
 	}
-	out.Reproduced = out.Score >= Threshold && out.HitRate >= 0.5 && out.Verified
+	out.Unreproduced = unreproduced(s.customer, out.Scenario)
 	return out, nil
 }
 
@@ -331,13 +450,17 @@ func (s *searcher) contenders(trials []Trial, mode string) []Trial {
 	return out
 }
 
-// hitRate runs t's plan with Seeds−1 further seeds and returns the share of
-// runs (t's own included) that scored at least Threshold, and those runs.
-func (s *searcher) hitRate(ctx context.Context, t Trial) (float64, []Trial, error) {
-	hits, n := 1, 1
-	runs := []Trial{t}
+// hitRate runs t's plan with Seeds further seeds and returns how many of
+// them scored at least Threshold, how many ran, and the runs that hit. It
+// launches nothing unless every batch of seeds fits in the budget, so that
+// a measurement the budget cannot finish costs nothing.
+func (s *searcher) hitRate(ctx context.Context, t Trial) (hits, n int, runs []Trial, err error) {
+	batches := (s.opts.Seeds + s.opts.Parallel - 1) / s.opts.Parallel
+	if !s.fits(time.Duration(batches)*(t.Plan.Duration()+runOverhead) - runOverhead + s.reserve) {
+		return 0, 0, nil, nil
+	}
 	var seeds []Plan
-	for k := 1; k < s.opts.Seeds; k++ {
+	for k := 1; k <= s.opts.Seeds; k++ {
 		p := t.Plan.clone()
 		p.Seed = t.Plan.Seed + int64(k)
 		seeds = append(seeds, p)
@@ -345,7 +468,7 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (float64, []Trial, erro
 	for i := 0; i < len(seeds); i += s.opts.Parallel {
 		res, _, err := s.runAll(ctx, "hit-rate", seeds[i:min(i+s.opts.Parallel, len(seeds))])
 		if err != nil {
-			return 0, nil, err
+			return 0, 0, nil, err
 		}
 		for _, r := range res {
 			n++
@@ -355,25 +478,31 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (float64, []Trial, erro
 			}
 		}
 	}
-	return float64(hits) / float64(n), runs, nil
+	return hits, n, runs, nil
 }
 
 // enough reports whether exploring can stop: a candidate matches well, its
 // twin in the other build was tried, and a second plan matches under the
 // same build (a fallback should the first prove flaky); or the explore
-// share of the budget is spent.
+// share of the budget is spent: 45% once a candidate reaches the
+// threshold (the rest pays for its hit rate, shrinking and verification),
+// 75% while none has.
 func (s *searcher) enough(trials []Trial) bool {
-	if time.Since(s.start) > s.opts.Budget*45/100 {
-		return true
-	}
-	if len(trials) < 2 {
-		return false
-	}
-	best := trials[0]
+	best := Trial{Score: -1}
 	for _, t := range trials {
 		if t.Score > best.Score {
 			best = t
 		}
+	}
+	share := time.Duration(75)
+	if best.Score >= Threshold {
+		share = 45
+	}
+	if time.Since(s.start) > s.opts.Budget*share/100 {
+		return true
+	}
+	if len(trials) < 2 {
+		return false
 	}
 	if best.Score < 0.9 {
 		return false
@@ -397,29 +526,47 @@ func otherMode(m string) string {
 	return "sp0"
 }
 
-// modeMargin is how much lower one build's best score may be than the
-// other's for both to count as reproducing the log ("either").
+// modeMargin is how far apart the two builds' best scores may lie for the
+// log to be one both builds give ("either").
 const modeMargin = 0.1
 
-// decideMode names the build that reproduces the log from the best score
-// seen under each.
+// decideMode names the build whose best run matches the log better by more
+// than modeMargin, or "either" when the two lie within it. The margin alone
+// decides, whether the scores are above the threshold or below: a build
+// that scores 0.74 against the other's 0.80 logs the same thing, and one
+// that scores 0.95 against the other's 0.80 does not. "" when a build has
+// no score (its twin could not run).
 func decideMode(scores map[string]float64) string {
-	s0, s2 := scores["sp0"], scores["sp2"]
+	s0, ok0 := scores["sp0"]
+	s2, ok2 := scores["sp2"]
 	switch {
-	case s0 >= Threshold && s2 >= Threshold && s2 >= s0-modeMargin && s0 >= s2-modeMargin:
+	case !ok0 || !ok2:
+		return ""
+	case math.Abs(s0-s2) <= modeMargin+1e-9:
 		return "either"
-	case s0 >= Threshold && s0 >= s2:
+	case s0 > s2:
 		return "sp0"
-	case s2 >= Threshold:
-		return "sp2"
 	}
-	return ""
+	return "sp2"
 }
 
 // fits reports whether a run of scenario duration d can still end within
-// the budget, keeping the verification reserve.
+// the budget.
 func (s *searcher) fits(d time.Duration) bool {
 	return time.Until(s.deadline) >= d+runOverhead
+}
+
+// launch reports whether a run of scenario duration d, keeping reserve back
+// for later phases, fits in the budget now, and records it if it does.
+func (s *searcher) launch(phase, plan string, seed int64, d, reserve time.Duration) bool {
+	now := time.Now()
+	if s.deadline.Sub(now) < d+reserve+runOverhead {
+		return false
+	}
+	s.mu.Lock()
+	s.launches = append(s.launches, Launch{Phase: phase, Plan: plan, Seed: seed, At: now.Sub(s.start), Planned: d, Reserve: reserve})
+	s.mu.Unlock()
+	return true
 }
 
 // maxInfraFailures is how many runs may fail for an infrastructure reason
@@ -438,7 +585,7 @@ func (s *searcher) runAll(ctx context.Context, phase string, plans []Plan) (out 
 		first error
 	)
 	for i, p := range plans {
-		if !s.fits(p.Duration() + s.reserveFor(phase)) {
+		if !s.launch(phase, p.String(), p.Seed, p.Duration(), s.reserveFor(phase)) {
 			continue
 		}
 		launched++
@@ -544,7 +691,7 @@ func (s *searcher) step(phase string, t Trial) {
 	st := Step{Phase: phase, Trial: t, Tried: s.tried, Elapsed: time.Since(s.start), Best: s.best}
 	if s.opts.Progress != nil {
 		fmt.Fprintf(s.opts.Progress, "[%5.1fs #%-2d %-8s] %-62s score %.3f  ids %v leak %v\n",
-			st.Elapsed.Seconds(), st.Tried, phase, t.Plan.String(), t.Score, t.Sig.Core(), t.Sig.Leak)
+			st.Elapsed.Seconds(), st.Tried, phase, t.Plan.String(), t.Score, t.Sig.Modelled(), t.Sig.Leak)
 	}
 	s.mu.Unlock()
 	if s.opts.OnStep != nil {
@@ -566,7 +713,12 @@ func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (b
 	}
 	results := make([]result, s.opts.Parallel)
 	var wg sync.WaitGroup
+	started := 0
 	for i := range results {
+		if !s.launch("verify", p.String(), sc.Seed, sc.Duration, 0) {
+			break
+		}
+		started++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -582,7 +734,7 @@ func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (b
 	}
 	wg.Wait()
 	ok, verdict, checks, n := true, harness.Unknown, []harness.Check(nil), 0
-	for _, r := range results {
+	for _, r := range results[:started] {
 		var infra *harness.InfraError
 		switch {
 		case r.err != nil && ctx.Err() != nil:

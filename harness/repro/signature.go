@@ -46,6 +46,10 @@ type Signature struct {
 	// StateCheckKB reports a 1198 with the KB's tuple: state 0, service
 	// type 20, service flavor 2 (a TRANSFER reaching an Idle KCB).
 	StateCheckKB bool `json:"state_check_kb"`
+	// NotModelled lists, in first-seen order, the event IDs of the log that
+	// the stub's event catalogue does not know (eventlog.Known): no lab run
+	// can log them, so a log that has them is never reproduced.
+	NotModelled []int `json:"not_modelled"`
 }
 
 // IDStat is one event ID's line of a Signature.
@@ -86,7 +90,7 @@ func NewSignature(recs []eventlog.Record) Signature {
 		}
 	}
 	sortRecords(mine)
-	s := Signature{Events: len(mine), IDs: []IDStat{}, Order: []int{}, ControlBlocks: []ControlBlock{}}
+	s := Signature{Events: len(mine), IDs: []IDStat{}, Order: []int{}, ControlBlocks: []ControlBlock{}, NotModelled: []int{}}
 	if len(mine) == 0 {
 		return s
 	}
@@ -106,6 +110,9 @@ func NewSignature(recs []eventlog.Record) Signature {
 			st = &IDStat{ID: r.ID, FirstS: r.Time.Sub(s.Start).Seconds()}
 			stats[r.ID] = st
 			s.Order = append(s.Order, r.ID)
+			if !eventlog.Known(r.ID) {
+				s.NotModelled = append(s.NotModelled, r.ID)
+			}
 		}
 		st.Count++
 		if tup := tuple(r); tup != "" {
@@ -203,6 +210,31 @@ func (s Signature) Count(id int) int {
 // Has reports whether the log holds id.
 func (s Signature) Has(id int) bool { return s.Count(id) > 0 }
 
+// Modelled returns the IDs of the log that the stub's event catalogue
+// knows, in first-seen order: the IDs a lab run can log, and must log to
+// reproduce the log.
+func (s Signature) Modelled() []int {
+	var out []int
+	for _, id := range s.Order {
+		if eventlog.Known(id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// Companions reports whether the log holds any companion event (9156,
+// 9215, 9221, 1294, 9298, 9299): a lab run can log them only with
+// extended_events on.
+func (s Signature) Companions() bool {
+	for _, id := range s.Order {
+		if eventlog.Companion(id) {
+			return true
+		}
+	}
+	return false
+}
+
 // Core returns the core IDs present, ascending.
 func (s Signature) Core() []int {
 	var out []int
@@ -264,6 +296,14 @@ func (s Signature) String() string {
 	}
 	if s.StateCheckKB {
 		b.WriteString("  1198 with the KB tuple: state 0, service type 20, service flavor 2\n")
+	}
+	if len(s.NotModelled) > 0 {
+		var nm []string
+		for _, id := range s.NotModelled {
+			nm = append(nm, fmt.Sprintf("%d ×%d", id, s.Count(id)))
+		}
+		fmt.Fprintf(&b, "  not modelled:    %s (the stub's catalogue does not know these ids:\n"+
+			"                   no lab run logs them, so this log cannot be reproduced)\n", strings.Join(nm, ", "))
 	}
 	return b.String()
 }
