@@ -15,30 +15,41 @@
 //
 // A [Signature] holds, per event ID, the count, the rate per minute, when it
 // was first seen and whether its entities are blank; the first-seen order;
-// the control-block indexes named; the open errors in state 2; and two
-// indicators: Leak (1277 names the same control block more than once while
-// opens fail in state 2 — the KCBs left OpenPending of KB Q152877) and
-// StateCheckKB (a 1198 with the KB's tuple: state 0, service type 20,
-// service flavor 2).
+// the control-block indexes named; the open errors in state 2; the IDs the
+// stub's event catalogue does not know (NotModelled: no lab run can log
+// them); and two indicators: Leak (1277 names the same control block more
+// than once while opens fail in state 2 — the KCBs left OpenPending of KB
+// Q152877) and StateCheckKB (a 1198 with the KB's tuple: state 0, service
+// type 20, service flavor 2). Every MSExchangeMTA ID of the log is counted,
+// the companions (9156, 9215, 9221, 1294, 9298/9299) included.
 //
 // # Score
 //
 // [Score](customer, run) is a weighted sum of four parts, each in [0, 1],
-// over the core IDs K = {1004, 1008, 1198, 1277}:
+// over the compared IDs C: the core IDs {1004, 1008, 1198, 1277} and every
+// other ID of the customer's log that the catalogue knows (IDs only the run
+// logged, other than the core ones, are not compared: the stub logs
+// companions a customer's build or export may not):
 //
 //	score = 0.45·presence + 0.15·order + 0.15·counts + 0.25·indicators
 //
-//	presence   = |{k ∈ K : present(customer, k) = present(run, k)}| / 4
-//	order      = share of pairs of core IDs present in both logs whose
+//	presence   = |{k ∈ C : present(customer, k) = present(run, k)}| / |C|
+//	order      = share of pairs of compared IDs present in both logs whose
 //	             first occurrences come in the same order (1 with one common
 //	             ID, 0 with none)
-//	counts     = mean over the common core IDs of
+//	counts     = mean over the common IDs of
 //	             max(0, 1 − |log2(share_customer(k) / share_run(k))| / 3),
-//	             where share(k) is k's fraction of the log's core events; a
-//	             lab run lasts seconds and the customer's log hours, so
-//	             shares are compared, on a log scale, not counts
+//	             where share(k) is k's fraction of the log's compared
+//	             events; a lab run lasts seconds and the customer's log
+//	             hours, so shares are compared, on a log scale, not counts
 //	indicators = 0.75·[Leak agrees] + 0.25·[the customer's 1198 has the KB
 //	             tuple ⇒ so has the run's]
+//
+// A run that lacks a catalogued ID the customer's log has ([Missing]) is not
+// a reproduction whatever its other parts: its score is multiplied by 0.6,
+// below the threshold by more than the mode margin. (A control-block
+// shortage — 30 × 9156, 40 × 1004 — scored 1.000 against a plain refusal
+// that logs only 1004; it now scores 0.52 and names 9156.)
 //
 // For a customer's log Leak is the heuristic above; for a lab run the
 // search uses what the lab knows instead: a KCB was seen leaked and 1277
@@ -47,44 +58,91 @@
 // take for the defect).
 //
 // A run reproduces the log when its score is at least [Threshold] (0.75).
-// The weights separate the two cases that matter. Measured on the sample
-// logs of testdata/ against recorded lab runs (testdata/runs): the four
-// Q152877-kind logs (1004, 1008, 1277 repeating a control block, some with
-// 1198) score 0.78–0.97 against an sp0 link-cycling run, 0.45–0.66 against
-// the same run under sp2, and 0.33–0.53 against a plain refusal under
-// either build; the outage log (1004 only) scores 1 against a refusal under
-// either build and 0.55 against the sp0 cycling run.
+// The weights were fitted on the sample logs of testdata/ against recorded
+// lab runs (testdata/runs; TestScoreMatrix pins the figures): the four
+// Q152877-kind logs score 0.83–0.97 against the sp0 run that logs all their
+// IDs (cycling, or latency above the transfer timer for the two with a
+// 1198), 0.27–0.40 against sp2 cycling (which misses 1277) and 0.20–0.32
+// against a plain refusal; the outage log (1004 only) scores 1 against a
+// refusal under either build and 0.55 against sp0 cycling.
+//
+// # Accuracy out of sample
+//
+// testdata/oos holds nine more customer logs, written before any weight was
+// looked at again (manifest.json gives the diagnosis each should get: the
+// KB, reproduced or not, the build, the families that model it): Q152877 at
+// three more sites (one the responder's log alone), two outages, a
+// control-block shortage (9156), a flapping link on a build that cannot be
+// told apart, connections reset by the network (9221), and RPC failures
+// (9318, not modelled). TestLeaveOneOutAccuracy diagnoses each of the 14
+// logs with the parameters (weights on a 0.05 grid, threshold 0.60–0.90)
+// fitted on the other 13, against one recorded run of every family under
+// each build (testdata/runs/lab), and asserts the top-1 accuracy:
+//
+//	before (the score of issue 11: core IDs only, no missing-ID rule,
+//	        no reset family, "either" only above the threshold)   10/14 = 0.71
+//	after  (this score, same weights and threshold)               13/14 = 0.93
+//
+// With the shipped parameters 12 of the 14 logs are diagnosed right, 7 of
+// the 9 out of sample. The two misses: the responder-only log (no 1004:
+// every lab run logs both ends of the link; best 0.625) and the shortage
+// (best a pressure run at 0.731, which also logs 1277). The weights were
+// not changed: a refit only lowers the threshold (0.70, or 0.60 to take the
+// responder-only log), and no log of the set must be refused on its score
+// alone, so nothing bounds a lower threshold from below.
 //
 // # Search
 //
 // [Search] tries scenario families (cycle+latency, refuse,
-// truncate-inside-BIND, slice-long, latency-above-transfer, pressure), each
-// with a small parameter grid, under both builds (sp0, sp2) and pools of 4
-// and 8 KCBs. Every candidate is a generated scenario — senders A (or
-// A1..An) → B, traffic from 0s, faults from 500ms, at most 6s — run with
-// harness.Run on one shared Toxiproxy, at most two at a time. Families are
-// tried in the order of how well the signature each is expected to give
+// truncate-inside-BIND, slice-long, latency-above-transfer, pressure,
+// reset), each with a small parameter grid, under both builds (sp0, sp2)
+// and pools of 4 and 8 KCBs. Every candidate is a generated scenario —
+// senders A (or A1..An) → B, traffic from 0s, faults from 500ms, at most
+// 6s — run with harness.Run on one shared Toxiproxy, at most two at a time.
+// When the customer's log holds companion events every candidate runs with
+// extended_events on (the stub logs them only then); when it shows the MTA
+// stopped (9299) every candidate restarts B after the last heal. Families
+// are tried in the order of how well the signature each is expected to give
 // scores against the customer's, every candidate together with its twin in
 // the other build. Exploring stops once a candidate scores 0.9 or more, its
 // twin has run and a second plan matches under the same build, or 45% of
-// the budget is spent. A run lost to an infrastructure failure (a port
-// taken while a proxy was down, on a busy machine) costs only its
-// candidate; the fourth such loss ends the search with an error. The hit rate of the best
-// candidates (of the decided build, up to three) is then estimated in turn
-// over Options.Seeds seeds until one hits in at least 2 of 3 — lab timing
-// varies with the machine's load, and a candidate at a timing edge is
-// passed over for a robust one. The chosen candidate is shrunk (drop a
-// fault, halve a cycle train or a fault's span, halve the traffic, fewer
-// KCBs or senders, while the run keeps the same core IDs, the same leak
-// indicator and a score within 0.05 of the best), and the result is
-// written as a scenario with expectations derived from the customer's
-// signature and what every hit logged, and verified by two more runs at
-// once (both must pass); if
-// the shrunk scenario fails, the unshrunk one is verified instead. The mode is the build whose best run reproduces
-// the log: "sp0", "sp2", or "either" when both do within 0.1 of each other
-// (a plain outage is logged alike by both builds: not the sp0 defect).
+// the budget is spent (75% while no candidate has reached the threshold).
+// A run lost to an infrastructure failure (a port taken while a proxy was
+// down, on a busy machine) costs only its candidate; the fourth such loss
+// ends the search with an error.
+//
+// The mode is decided by the score margin alone: "either" when the two
+// builds' best scores lie within 0.1 of each other, above the threshold or
+// below (a plain outage is logged alike by both builds: not the sp0
+// defect), else the build that scores higher; undecided when a build had no
+// run.
+//
+// The hit rate of the best candidates (of the decided build, any for
+// "either"; up to three) is then measured in turn over Options.Seeds (at
+// least [MinSeeds] = 3) further seeds, the run that found the candidate not
+// counted, until one hits in at least 2 of 3; summary.json records it as
+// hit_rate, hits and hit_runs. A measurement the budget cannot pay for is
+// not started, and a candidate without one is not a reproduction (there is
+// no 1/1 fallback). The chosen candidate is shrunk (drop a fault, halve a
+// cycle train or a fault's span, halve the traffic, fewer KCBs or senders,
+// while the run keeps the same core IDs, the same leak indicator and a
+// score within 0.05 of the best), and the result is written as a scenario
+// with an expectation for every catalogued ID of the customer's log that
+// every hit logged (and a max of 0 for core IDs neither logged); the IDs it
+// cannot expect are listed as unreproduced, with why. A leaking candidate's
+// scenario restarts B (the KB workaround) once the candidate's own run
+// would have ended, and must then deliver everything. It is verified by
+// two more runs at once (both must pass); if the shrunk scenario fails, the
+// unshrunk one is verified instead.
+//
+// The log is reproduced when the best candidate scores at least the
+// threshold (so it missed no catalogued ID), hit in at least half of at
+// least three further seeds, its scenario passed verification, and the log
+// has no ID the stub does not model; otherwise Outcome.Reason (summary.json
+// "reason") says why, naming the missing and not-modelled IDs.
 //
 // The budget is strict: a run is launched only if its scenario duration
 // plus a setup allowance fits in what is left, keeping back the time the
-// verification run needs.
+// verification needs; Outcome.Launches records each launch and what it
+// counted on.
 package repro

@@ -153,6 +153,30 @@ func TestSearchOutageDoesNotBlameSP0(t *testing.T) {
 	}
 }
 
+// A log whose telling ID the stub never logs (9318, RPC, not in its event
+// catalogue) is not reproduced and the verdict names it, although a refusal
+// matches the rest of the log (9215) above the threshold; repro.yaml
+// reproduces that rest and says which ID it does not.
+func TestSearchNotModelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("searches for up to 40s")
+	}
+	out := searchBounded(t, "oos/rpc-madrid.txt", Options{Budget: 40 * time.Second, Backend: backend(t), Name: "rpc-madrid"})
+	if out.Reproduced || !strings.HasPrefix(out.Reason, "the log has 9318") || !strings.Contains(out.String(), "NOT reproduced: the log has 9318") {
+		t.Fatalf("reproduced %v, reason %q\n%s", out.Reproduced, out.Reason, out)
+	}
+	if out.Score < Threshold || len(out.Missing) != 0 || out.HitRuns < MinSeeds || !out.Verified {
+		t.Errorf("the modelled rest: score %.3f missing %v hit runs %d verified %v", out.Score, out.Missing, out.HitRuns, out.Verified)
+	}
+	if len(out.Unreproduced) != 1 || out.Unreproduced[0].ID != 9318 {
+		t.Errorf("unreproduced %+v", out.Unreproduced)
+	}
+	yaml := string(out.YAML("rpc-madrid.txt"))
+	if !strings.Contains(yaml, "NOT a reproduction") || !strings.Contains(yaml, "id: 9215, min: 1") {
+		t.Errorf("repro.yaml:\n%s", yaml)
+	}
+}
+
 // A budget too small for one run and the verification launches nothing.
 func TestSearchBudgetTooSmall(t *testing.T) {
 	out, err := Search(context.Background(), sigOf(t, "outage.csv"), Options{Budget: 2 * time.Second, Backend: backend(t)})
