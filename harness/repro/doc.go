@@ -143,6 +143,7 @@
 //
 // The budget is strict: a run is launched only if its scenario duration
 // plus a setup allowance fits in what is left, keeping back the time the
-// verification needs; Outcome.Launches records each launch and what it
-// counted on.
+// verification needs (while shrinking, twice: the shrunk scenario's and,
+// should it fail, the unshrunk one's); Outcome.Launches records each
+// launch and what it counted on.
 package repro

@@ -395,7 +395,10 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	best = chosen
 	out.Best, out.Final, out.Score = best, best, best.Score
 	out.Missing = Missing(s.customer, best.Sig)
-	s.reserve = verifyDuration(best.Plan) + runOverhead
+	// Shrinking keeps back the verification of the shrunk scenario and of
+	// the unshrunk one, should the shrunk one fail (a step is kept on the
+	// strength of one run; the verification runs it twice).
+	s.reserve = 2 * (verifyDuration(best.Plan) + runOverhead)
 
 	// 3. Shrink: keep any smaller plan that still matches as well.
 	final, steps, err := s.shrink(ctx, best)
