@@ -88,7 +88,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			byState[k.State]++
 		}
 	}
-	for st := kernel.Idle; st <= kernel.TDiscPending; st++ {
+	for _, st := range kernel.States() {
 		ch <- prometheus.MustNewConstMetric(c.kcbs, prometheus.GaugeValue, float64(byState[st]), st.String())
 	}
 	for peer, n := range snap.Queues {

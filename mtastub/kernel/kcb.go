@@ -10,26 +10,36 @@ import (
 	"github.com/mtastorm/mtastorm/mtastub/store"
 )
 
-// State is a KCB state (DESIGN.md section 3).
+// State is a KCB state (DESIGN.md section 3). The numbers are the ones
+// event records carry (1004's and 1198's state), so they never change.
 type State int
 
-// The KCB states.
+// The KCB states. Number 5 (Aborting in DESIGN.md's table: "ABORT sent,
+// draining") is never entered: an error abort returns the KCB to Idle at
+// once in both builds (the errorAbort hook), and the ABORT drains on the
+// path, which sp2 closes after it and sp0 leaves attached as a stale path.
+// The number stays reserved so that TDiscPending remains 6.
 const (
-	Idle State = iota
-	TConPending
-	OpenPending
-	Associated
-	Releasing
-	Aborting
-	TDiscPending
+	Idle         State = 0
+	TConPending  State = 1
+	OpenPending  State = 2
+	Associated   State = 3
+	Releasing    State = 4
+	TDiscPending State = 6
 )
 
-var stateNames = [...]string{"Idle", "TConPending", "OpenPending", "Associated", "Releasing", "Aborting", "TDiscPending"}
+var stateNames = map[State]string{Idle: "Idle", TConPending: "TConPending", OpenPending: "OpenPending",
+	Associated: "Associated", Releasing: "Releasing", TDiscPending: "TDiscPending"}
 
-// String returns the state's name.
+// States returns every state a KCB can be in, in numeric order.
+func States() []State {
+	return []State{Idle, TConPending, OpenPending, Associated, Releasing, TDiscPending}
+}
+
+// String returns the state's name, or State(N) for a number no KCB takes.
 func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
-		return stateNames[s]
+	if n, ok := stateNames[s]; ok {
+		return n
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }

@@ -441,7 +441,7 @@ func (k *Kernel) timerFired(b *kcb, t timerKind) {
 }
 
 // fail ends b's association after cause: an open error in states 1–2, an
-// error abort in states 3–5.
+// error abort in states 3–4 (state 5, Aborting, is never entered).
 func (k *Kernel) fail(b *kcb, c cause) {
 	if b.state == TDiscPending || b.state == Idle {
 		k.finishAssoc(b)
@@ -530,7 +530,7 @@ func (k *Kernel) errorAbort(b *kcb, c cause) {
 	}
 	b.stale = append(b.stale, p)
 	idx := b.idx
-	p.timer = time.AfterFunc(k.cfg.Timers.Disconnect, func() {
+	time.AfterFunc(k.cfg.Timers.Disconnect, func() {
 		k.post(event{kind: evCall, fn: func() { k.dropStale(k.kcbs[idx], p) }})
 	})
 }

@@ -35,7 +35,6 @@ type path struct {
 
 	closed    atomic.Bool // closed by this side
 	closeOnce sync.Once
-	timer     *time.Timer // sp0 stale-path disconnect timer
 }
 
 // readBufSize is the read buffer of a path: room for the header and body
@@ -149,7 +148,7 @@ func (p *path) finish(frame outFrame, grace time.Duration) {
 	p.closeAfter = true
 	p.mu.Unlock()
 	p.wake()
-	p.timer = time.AfterFunc(grace, p.close)
+	time.AfterFunc(grace, p.close)
 }
 
 // finishing reports whether finish was called (a last frame may be queued).
