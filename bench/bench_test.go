@@ -12,19 +12,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // These tests check that every measurement runs, counts what it claims and
 // cleans up after itself. None of them asserts a speed.
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func TestRawTransferCountsEveryAnswer(t *testing.T) {
 	echo, err := NewRawEcho()
@@ -46,7 +40,7 @@ func TestRawTransferCountsEveryAnswer(t *testing.T) {
 }
 
 func TestPairTransferOneAssociation(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	p, err := NewPair(ctx, "P", Window)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +58,7 @@ func TestPairTransferOneAssociation(t *testing.T) {
 }
 
 func TestPairTransferThroughEmbeddedProxy(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	emb, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +87,7 @@ func TestPairTransferThroughEmbeddedProxy(t *testing.T) {
 }
 
 func TestActuationEndsInARefusedDial(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	echo, err := NewRawEcho()
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +186,7 @@ func TestToxiproxyCopyBuffersCountsFourPerConnection(t *testing.T) {
 }
 
 func TestWakeMeasuresEverySubscriber(t *testing.T) {
-	lat, err := Wake(testCtx(t), 3, 40, 0)
+	lat, err := Wake(testkit.Context(t), 3, 40, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +197,7 @@ func TestWakeMeasuresEverySubscriber(t *testing.T) {
 
 func TestScaleOpensEveryAssociation(t *testing.T) {
 	peaked := false
-	r, err := Scale(testCtx(t), ScaleConfig{Initiators: 3, Responders: 2, Size: 64, AtPeak: func() { peaked = true }})
+	r, err := Scale(testkit.Context(t), ScaleConfig{Initiators: 3, Responders: 2, Size: 64, AtPeak: func() { peaked = true }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +215,7 @@ func TestRunPairRunsBothScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the Q152877 pair (~5s)")
 	}
-	runs, wall, err := RunPair(testCtx(t), []string{"../" + PairScenarios[0], "../" + PairScenarios[1]})
+	runs, wall, err := RunPair(testkit.Context(t), []string{"../" + PairScenarios[0], "../" + PairScenarios[1]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +237,7 @@ func TestStartToxiproxyServer(t *testing.T) {
 	if argv == nil {
 		t.Skip("no bin/toxiproxy-server (go build -o bin/toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server)")
 	}
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	s, err := StartToxiproxyServer(ctx, argv)
 	if err != nil {
 		t.Fatal(err)

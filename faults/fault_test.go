@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -395,41 +396,6 @@ func attrInt(t *testing.T, v any) int64 {
 
 // ---- Apply and Heal against an embedded Toxiproxy ----
 
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// listener is an upstream that accepts and holds connections.
-func listener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var conns []net.Conn
-		defer func() {
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().String()
-}
-
 func proxyInfo(t *testing.T, ctx context.Context, b toxi.Backend, name string) toxi.ProxyInfo {
 	t.Helper()
 	ps, err := b.Proxies(ctx)
@@ -446,7 +412,7 @@ func proxyInfo(t *testing.T, ctx context.Context, b toxi.Backend, name string) t
 }
 
 func TestApplyHeal(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +425,7 @@ func TestApplyHeal(t *testing.T) {
 		}
 	})
 	const proxy = toxi.ProxyPrefix + "test-A-B"
-	listen, err := b.CreateProxy(ctx, proxy, listener(t))
+	listen, err := b.CreateProxy(ctx, proxy, testkit.Serve(t, testkit.Hold))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +492,7 @@ func TestApplyHeal(t *testing.T) {
 }
 
 func TestApplyErrorNamesToggle(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // TestProbeSlicer runs the slicer probe against an embedded Toxiproxy in
@@ -44,7 +46,7 @@ func TestProbeSlicer(t *testing.T) {
 				if g.Heal {
 					continue
 				}
-				if err := Apply(wireCtx(t), b, wireProxyName(link), g); err != nil {
+				if err := Apply(testkit.Context(t), b, wireProxyName(link), g); err != nil {
 					t.Fatalf("Apply(%+v): %v", g, err)
 				}
 				added = append(added, g)
@@ -62,7 +64,7 @@ func TestProbeSlicer(t *testing.T) {
 			}
 			for _, g := range s.Toggles {
 				if g.Heal {
-					if err := Apply(wireCtx(t), b, wireProxyName(link), g); err != nil {
+					if err := Apply(testkit.Context(t), b, wireProxyName(link), g); err != nil {
 						t.Fatalf("Apply(%+v): %v", g, err)
 					}
 				}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/minip1"
 )
 
@@ -252,7 +253,7 @@ func TestProbeSeesEachToxic(t *testing.T) {
 			if g.Heal {
 				continue
 			}
-			if detail, err := Probe(wireCtx(t), listen, g); err != nil {
+			if detail, err := Probe(testkit.Context(t), listen, g); err != nil {
 				t.Errorf("%s: probe %s %s: %v", typ, g.Action, g.Toxic.Name, err)
 			} else if !strings.Contains(detail, " ") {
 				t.Errorf("%s: probe detail %q", typ, detail)

@@ -7,12 +7,12 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/minip1"
 )
 
@@ -26,17 +26,10 @@ import (
 // hanging it; it is never a guess at how long something takes.
 const wireBound = 10 * time.Second
 
-func wireCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // wireEmbedded starts an embedded Toxiproxy closed by the test.
 func wireEmbedded(t *testing.T) *toxi.Embedded {
 	t.Helper()
-	e, err := toxi.NewEmbedded(wireCtx(t), toxi.EmbeddedOptions{})
+	e, err := toxi.NewEmbedded(testkit.Context(t), toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +49,7 @@ func wireBackends(t *testing.T, fn func(t *testing.T, b toxi.Backend)) {
 	t.Run("embedded", func(t *testing.T) { fn(t, wireEmbedded(t)) })
 	t.Run("remote", func(t *testing.T) {
 		srv := wireEmbedded(t)
-		r, err := toxi.NewRemote(wireCtx(t), srv.URL(), toxi.RemoteOptions{})
+		r, err := toxi.NewRemote(testkit.Context(t), srv.URL(), toxi.RemoteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,56 +64,6 @@ func wireBackends(t *testing.T, fn func(t *testing.T, b toxi.Backend)) {
 	})
 }
 
-// wireServer serves handler on 127.0.0.1:0 until the test ends; the test
-// closes every connection and waits for every handler.
-func wireServer(t *testing.T, handler func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				handler(c)
-				_ = c.Close()
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// wireEchoHandler echoes until EOF, then closes.
-func wireEchoHandler(c net.Conn) { _, _ = io.Copy(c, c) }
-
 // wireProxyName is the proxy of link "A->B".
 func wireProxyName(link string) string {
 	return toxi.ProxyPrefix + "wire-" + strings.ReplaceAll(link, "->", "-")
@@ -130,7 +73,7 @@ func wireProxyName(link string) string {
 // listen address.
 func wireProxy(t *testing.T, b toxi.Backend, link, upstream string) string {
 	t.Helper()
-	listen, err := b.CreateProxy(wireCtx(t), wireProxyName(link), upstream)
+	listen, err := b.CreateProxy(testkit.Context(t), wireProxyName(link), upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +99,7 @@ func wireApply(t *testing.T, b toxi.Backend, ts []Toggle, heal bool) {
 		if g.Heal != heal {
 			continue
 		}
-		if err := Apply(wireCtx(t), b, wireProxyName(g.Link), g); err != nil {
+		if err := Apply(testkit.Context(t), b, wireProxyName(g.Link), g); err != nil {
 			t.Fatalf("Apply(%+v): %v", g, err)
 		}
 		n++
@@ -170,7 +113,7 @@ func wireApply(t *testing.T, b toxi.Backend, ts []Toggle, heal bool) {
 // a new connection.
 func wireHealthy(t *testing.T, b toxi.Backend, link, listen string) {
 	t.Helper()
-	ps, err := b.Proxies(wireCtx(t))
+	ps, err := b.Proxies(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +206,7 @@ func wireSilent(t *testing.T, c net.Conn, d time.Duration) {
 
 func TestWireLatency(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		c := wireDial(t, listen)
 		wireRoundTrip(t, c, []byte("before"))
 		const lat = 100 * time.Millisecond
@@ -287,7 +230,7 @@ func TestWireLatency(t *testing.T) {
 
 func TestWireRefuse(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		c := wireDial(t, listen)
 		wireRoundTrip(t, c, []byte("before"))
 		ts := wireToggles(t, "refuse", tp{}, 10*time.Second)
@@ -303,10 +246,10 @@ func TestWireRefuse(t *testing.T) {
 
 func TestWireCycle(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		ts := wireToggles(t, "cycle", tp{"down": 100 * time.Millisecond, "up": 100 * time.Millisecond, "count": int64(3)}, 0)
 		for _, g := range ts {
-			if err := Apply(wireCtx(t), b, wireProxyName(g.Link), g); err != nil {
+			if err := Apply(testkit.Context(t), b, wireProxyName(g.Link), g); err != nil {
 				t.Fatal(err)
 			}
 			if g.Action == ActDisable {
@@ -323,7 +266,7 @@ func TestWireCycle(t *testing.T) {
 
 func TestWireBandwidth(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		const rate = 100 // KB/s; Toxiproxy's KB is 1000 bytes
 		ts := wireToggles(t, "bandwidth", tp{"rate": int64(rate)}, 10*time.Second)
 		wireApply(t, b, ts, false)
@@ -354,7 +297,7 @@ func TestWireBandwidth(t *testing.T) {
 
 func TestWireBlackhole(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		old := wireDial(t, listen)
 		wireRoundTrip(t, old, []byte("before"))
 		ts := wireToggles(t, "blackhole", tp{"timeout": time.Duration(0)}, 10*time.Second)
@@ -379,7 +322,7 @@ func TestWireBlackhole(t *testing.T) {
 
 func TestWireBlackholeTimeout(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		const to = 200 * time.Millisecond
 		ts := wireToggles(t, "blackhole", tp{"timeout": to, "stream": "up"}, 10*time.Second)
 		wireApply(t, b, ts, false)
@@ -401,7 +344,7 @@ func TestWireBlackholeTimeout(t *testing.T) {
 
 func TestWireReset(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		old := wireDial(t, listen)
 		wireRoundTrip(t, old, []byte("before"))
 		ts := wireToggles(t, "reset", tp{}, 10*time.Second)
@@ -432,7 +375,7 @@ func TestWireReset(t *testing.T) {
 
 func TestWireTruncate(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		const n = 100
 		ts := wireToggles(t, "truncate", tp{"bytes": int64(n), "stream": "down"}, 10*time.Second)
 		wireApply(t, b, ts, false)
@@ -464,7 +407,7 @@ func TestWireTruncate(t *testing.T) {
 // asserted (under load a read took 36 bytes where fragments are at most 14).
 func TestWireSlice(t *testing.T) {
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		const avg, vari, delay = 10, 4, 30 * time.Millisecond
 		ts := wireToggles(t, "slice", tp{"average_size": int64(avg), "size_variation": int64(vari), "delay": delay, "stream": "down"}, 10*time.Second)
 		wireApply(t, b, ts, false)
@@ -504,7 +447,7 @@ func TestWireSlowClose(t *testing.T) {
 		// The server echoes; on a first byte 'q' it answers "bye" and closes,
 		// reporting when. It reports when it saw the client's EOF.
 		closedAt, eofAt := make(chan time.Time, 4), make(chan time.Time, 4)
-		srv := wireServer(t, func(c net.Conn) {
+		srv := testkit.Serve(t, func(c net.Conn) {
 			first := make([]byte, 1)
 			if _, err := io.ReadFull(c, first); err != nil {
 				return
@@ -586,7 +529,7 @@ func TestWireCutAt(t *testing.T) {
 	all := bytes.Join(frames, nil)
 	upToBind := len(frames[0]) + len(frames[1])
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		listen := wireProxy(t, b, "A->B", wireServer(t, wireEchoHandler))
+		listen := wireProxy(t, b, "A->B", testkit.Serve(t, testkit.Echo))
 		ts := wireToggles(t, "cut_at", tp{"unit": "BIND", "index": int64(1), "stream": "down"}, 10*time.Second)
 		wireApply(t, b, ts, false)
 		c := wireDial(t, listen)
@@ -607,7 +550,7 @@ func TestWireCutAt(t *testing.T) {
 func TestWireSwizzle(t *testing.T) {
 	links := []string{"A->B", "B->C", "C->A"}
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		srv := wireServer(t, wireEchoHandler)
+		srv := testkit.Serve(t, testkit.Echo)
 		listen := map[string]string{}
 		for _, l := range links {
 			listen[l] = wireProxy(t, b, l, srv)
@@ -621,7 +564,7 @@ func TestWireSwizzle(t *testing.T) {
 		}
 		down := map[string]bool{}
 		for _, g := range s.Toggles {
-			if err := Apply(wireCtx(t), b, wireProxyName(g.Link), g); err != nil {
+			if err := Apply(testkit.Context(t), b, wireProxyName(g.Link), g); err != nil {
 				t.Fatal(err)
 			}
 			down[g.Link] = g.Action == ActDisable
@@ -649,7 +592,7 @@ func TestWireStorm(t *testing.T) {
 	links := []string{"A->B", "B->A", "B->C"}
 	kinds := []string{"latency", "refuse", "reset", "truncate", "slice", "bandwidth", "blackhole", "slow_close", "cut_at", "cycle"}
 	wireBackends(t, func(t *testing.T, b toxi.Backend) {
-		srv := wireServer(t, wireEchoHandler)
+		srv := testkit.Serve(t, testkit.Echo)
 		listen := map[string]string{}
 		for _, l := range links {
 			listen[l] = wireProxy(t, b, l, srv)
@@ -669,7 +612,7 @@ func TestWireStorm(t *testing.T) {
 				_, _ = c.Write([]byte("storm"))
 			}
 			for _, g := range s.Toggles {
-				if err := Apply(wireCtx(t), b, wireProxyName(g.Link), g); err != nil {
+				if err := Apply(testkit.Context(t), b, wireProxyName(g.Link), g); err != nil {
 					t.Fatalf("seed %d: Apply(%+v): %v", seed, g, err)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // smallYAML is a short real run: a refuse on A->B while traffic flows, then
@@ -50,7 +51,7 @@ func runSmallBundle(t *testing.T) (string, *scenario.Scenario, *Result) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "bundle")
-	res, err := Run(runCtx(t), sc, Options{Out: dir})
+	res, err := Run(testkit.Context(t), sc, Options{Out: dir})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/admin"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
@@ -92,11 +93,11 @@ func TestRemoteMatchesInProcess(t *testing.T) {
 	t.Setenv(EnvAdminToken, "s3cret")
 	sc := loadFile(t, filepath.Join("..", "scenarios", "q152877-sp0.yaml"))
 	localDir, remoteDir := filepath.Join(t.TempDir(), "local"), filepath.Join(t.TempDir(), "remote")
-	local, err := Run(runCtx(t), sc, Options{Out: localDir})
+	local, err := Run(testkit.Context(t), sc, Options{Out: localDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	remote, err := Run(runCtx(t), remoteCopy(t, sc, "s3cret"), Options{Out: remoteDir})
+	remote, err := Run(testkit.Context(t), remoteCopy(t, sc, "s3cret"), Options{Out: remoteDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestRemoteMixedRestart(t *testing.T) {
 	}
 	rsc := remoteCopy(t, sc, "", "B")
 	dir := filepath.Join(t.TempDir(), "bundle")
-	res, err := Run(runCtx(t), rsc, Options{Out: dir})
+	res, err := Run(testkit.Context(t), rsc, Options{Out: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestRemoteUnreachableIsInfraError(t *testing.T) {
 	cp := *sc
 	cp.MTAs = slices.Clone(sc.MTAs)
 	cp.MTAs[1].Admin = "http://127.0.0.1:1"
-	res, err := Run(runCtx(t), &cp, Options{})
+	res, err := Run(testkit.Context(t), &cp, Options{})
 	var infra *InfraError
 	if !errors.As(err, &infra) {
 		t.Fatalf("Run = %v, %v; want an *InfraError", res, err)
@@ -195,7 +196,7 @@ func TestRemoteWrongToken(t *testing.T) {
 	noTOXIPROXY(t)
 	sc := loadScenario(t, "", healthyExpect)
 	rsc := remoteCopy(t, sc, "right", "B")
-	_, err := Run(runCtx(t), rsc, Options{AdminToken: "wrong"})
+	_, err := Run(testkit.Context(t), rsc, Options{AdminToken: "wrong"})
 	var infra *InfraError
 	if !errors.As(err, &infra) || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), EnvAdminToken) {
 		t.Fatalf("Run error %v; want an *InfraError with the 401 and a hint at %s", err, EnvAdminToken)
@@ -208,7 +209,7 @@ func TestRemoteMismatchIsInputError(t *testing.T) {
 	cp := *sc
 	cp.MTAs = slices.Clone(sc.MTAs)
 	cp.MTAs[1].Admin = adminStub(t, cp.MTAs[1], sc.Seed, "", func(c *mtastub.Config) { c.Mode, c.KCBs = kernel.SP0, 6 })
-	_, err := Run(runCtx(t), &cp, Options{})
+	_, err := Run(testkit.Context(t), &cp, Options{})
 	var in *InputError
 	if !errors.As(err, &in) {
 		t.Fatalf("Run error %v; want an *InputError", err)
@@ -229,7 +230,7 @@ func TestRemoteStopIsInputError(t *testing.T) {
 	cp := *sc
 	cp.MTAs = slices.Clone(sc.MTAs)
 	cp.MTAs[1].Admin = "http://127.0.0.1:1" // never dialled: the actions are checked first
-	_, err = Run(runCtx(t), &cp, Options{})
+	_, err = Run(testkit.Context(t), &cp, Options{})
 	var in *InputError
 	if !errors.As(err, &in) || !strings.Contains(err.Error(), "only restart") || !strings.Contains(err.Error(), "stop.yaml:") {
 		t.Fatalf("Run error %v; want an *InputError naming the file and saying only restart works", err)
@@ -242,10 +243,10 @@ func TestRemoteNotFresh(t *testing.T) {
 	noTOXIPROXY(t)
 	sc := loadScenario(t, "", healthyExpect)
 	rsc := remoteCopy(t, sc, "")
-	if res, err := Run(runCtx(t), rsc, Options{}); err != nil || res.Summary.Verdict != "passed" {
+	if res, err := Run(testkit.Context(t), rsc, Options{}); err != nil || res.Summary.Verdict != "passed" {
 		t.Fatalf("first run: %v, %v", res, err)
 	}
-	_, err := Run(runCtx(t), rsc, Options{})
+	_, err := Run(testkit.Context(t), rsc, Options{})
 	var infra *InfraError
 	if !errors.As(err, &infra) || !strings.Contains(err.Error(), "not fresh") {
 		t.Fatalf("second run error %v; want an *InfraError saying the stub is not fresh", err)

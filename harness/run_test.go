@@ -19,6 +19,7 @@ import (
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -28,13 +29,6 @@ func TestMain(m *testing.M) {
 // failAfter bounds a blocking step so that a bug fails the test instead of
 // hanging it; it is never a guess at how long something takes.
 const failAfter = 60 * time.Second
-
-func runCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // healthyYAML is two sp2 MTAs on a healthy link; %s is the expect block.
 const healthyYAML = `version: 1
@@ -79,8 +73,8 @@ func TestRunHealthyWritesBundle(t *testing.T) {
 	noTOXIPROXY(t)
 	sc := loadScenario(t, "", healthyExpect)
 	dir := filepath.Join(t.TempDir(), "bundle")
-	var tl syncBuffer
-	res, err := Run(runCtx(t), sc, Options{Out: dir, Timeline: &tl})
+	var tl testkit.Buffer
+	res, err := Run(testkit.Context(t), sc, Options{Out: dir, Timeline: &tl})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -168,7 +162,7 @@ func TestRunFailsImpossibleExpectation(t *testing.T) {
 	sc := loadScenario(t, "", `  events:
     - {mta: B, id: 1277, min: 1}
   recovery: {within: 30s, delivered: all}`)
-	res, err := Run(runCtx(t), sc, Options{})
+	res, err := Run(testkit.Context(t), sc, Options{})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -190,7 +184,7 @@ func TestRunFailsImpossibleExpectation(t *testing.T) {
 // ledger records the toggles, every message arrives, the seed override is
 // used, and the run leaves no proxy behind on a backend it does not own.
 func TestRunRefuseOwnBackend(t *testing.T) {
-	ctx := runCtx(t)
+	ctx := testkit.Context(t)
 	b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -256,7 +250,7 @@ func TestRunRefuseOwnBackend(t *testing.T) {
 
 func TestRunUnreachableToxiproxy(t *testing.T) {
 	sc := loadScenario(t, "", healthyExpect)
-	res, err := Run(runCtx(t), sc, Options{ToxiproxyURL: "http://127.0.0.1:1"})
+	res, err := Run(testkit.Context(t), sc, Options{ToxiproxyURL: "http://127.0.0.1:1"})
 	var infra *InfraError
 	if !errors.As(err, &infra) {
 		t.Fatalf("Run = %v, %v; want an *InfraError", res, err)
@@ -319,24 +313,6 @@ func TestRunCancel(t *testing.T) {
 		t.Fatal("Run did not return after its context was cancelled")
 	}
 	// goleak in TestMain checks that nothing was left running.
-}
-
-// syncBuffer is a bytes.Buffer safe for the run's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -441,7 +417,7 @@ duration: 3s
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := Run(runCtx(t), sc, Options{})
+			res, err := Run(testkit.Context(t), sc, Options{})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}

@@ -7,35 +7,17 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/minip1"
 )
 
 // toxiproxyFailAfter bounds a blocking step so that a bug fails the test
 // instead of hanging it.
 const toxiproxyFailAfter = 10 * time.Second
-
-// toxiproxyTestBuffer is a bytes.Buffer safe for concurrent writes.
-type toxiproxyTestBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *toxiproxyTestBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *toxiproxyTestBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 func toxiproxyTestFrame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
@@ -50,7 +32,7 @@ func TestToxiproxyCmdServesCutAt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
-	var stderr toxiproxyTestBuffer
+	var stderr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		code := toxiproxyCmd(ctx, []string{"--port", "0"}, pw, &stderr)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub/admin"
 )
 
@@ -174,18 +175,6 @@ func deliveries(t *testing.T, c client) []admin.Delivery {
 	return out
 }
 
-// waitFor polls cond (a cheap admin call) until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // checkExactlyOnce checks that B's deliveries hold each of ids exactly once.
 func checkExactlyOnce(t *testing.T, ds []admin.Delivery, ids []string) {
 	t.Helper()
@@ -324,7 +313,7 @@ func TestSIGKILLReceiverExactlyOnce(t *testing.T) {
 		}
 	}
 	checkExactlyOnce(t, deliveries(t, b.c), ids)
-	waitFor(t, 10*time.Second, "A's queue empty", func() bool { return a.c.status(t).Queued == 0 })
+	testkit.Eventually(t, 10*time.Second, "A's queue empty", func() bool { return a.c.status(t).Queued == 0 })
 	sa, sb := a.c.status(t), b.c.status(t)
 	if sa.Counters.Acked != len(ids) {
 		t.Errorf("A acked %d, want %d", sa.Counters.Acked, len(ids))
@@ -407,7 +396,7 @@ func TestSIGKILLSenderKeepsQueue(t *testing.T) {
 		}
 	}
 	checkExactlyOnce(t, deliveries(t, b.c), ids)
-	waitFor(t, 10*time.Second, "A's queue empty", func() bool { return a.c.status(t).Queued == 0 })
+	testkit.Eventually(t, 10*time.Second, "A's queue empty", func() bool { return a.c.status(t).Queued == 0 })
 	t.Logf("A SIGKILLed 4 times (once with %d queued while B was down, 3 times mid-transfer); B: %d duplicates suppressed; all %d delivered exactly once",
 		n, b.c.status(t).Counters.Duplicates, n)
 }

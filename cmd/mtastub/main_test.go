@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub/admin"
 )
 
@@ -99,31 +100,13 @@ func (c client) status(t *testing.T) admin.Status {
 	return st
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // inProcess runs run() in a goroutine and returns what it started; cancel
 // stops it and returns its exit code.
-func inProcess(t *testing.T, args ...string) (started, *syncBuffer, func() int) {
+func inProcess(t *testing.T, args ...string) (started, *testkit.Buffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &testkit.Buffer{}
 	code := make(chan int, 1)
 	go func() {
 		code <- run(ctx, args, pw, stderr)

@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 func newEmbedded(t *testing.T, opts EmbeddedOptions) *Embedded {
 	t.Helper()
-	e, err := NewEmbedded(testCtx(t), opts)
+	e, err := NewEmbedded(testkit.Context(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +35,7 @@ var backends = []struct {
 	{"embedded", func(t *testing.T) Backend { return newEmbedded(t, EmbeddedOptions{}) }},
 	{"remote", func(t *testing.T) Backend {
 		e := newEmbedded(t, EmbeddedOptions{})
-		r, err := NewRemote(testCtx(t), e.URL(), RemoteOptions{})
+		r, err := NewRemote(testkit.Context(t), e.URL(), RemoteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +73,7 @@ var contract = []struct {
 
 func mustCreate(t *testing.T, b Backend, name, upstream string) string {
 	t.Helper()
-	listen, err := b.CreateProxy(testCtx(t), name, upstream)
+	listen, err := b.CreateProxy(testkit.Context(t), name, upstream)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func mustCreate(t *testing.T, b Backend, name, upstream string) string {
 
 func proxyInfo(t *testing.T, b Backend, name string) (ProxyInfo, bool) {
 	t.Helper()
-	ps, err := b.Proxies(testCtx(t))
+	ps, err := b.Proxies(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +98,9 @@ func proxyInfo(t *testing.T, b Backend, name string) (ProxyInfo, bool) {
 }
 
 func contractRoundTrip(t *testing.T, b Backend) {
-	echo := startEcho(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	listen := mustCreate(t, b, name, echo.Addr())
+	listen := mustCreate(t, b, name, echo)
 	c := dial(t, listen)
 	for _, s := range []string{"hello", "world", strings.Repeat("x", 100000)} {
 		c.roundTrip(t, s)
@@ -107,17 +109,17 @@ func contractRoundTrip(t *testing.T, b Backend) {
 	if !ok {
 		t.Fatalf("proxy %s not listed", name)
 	}
-	want := ProxyInfo{Name: name, Listen: listen, Upstream: echo.Addr(), Enabled: true}
+	want := ProxyInfo{Name: name, Listen: listen, Upstream: echo, Enabled: true}
 	if p.Name != want.Name || p.Listen != want.Listen || p.Upstream != want.Upstream || !p.Enabled || len(p.Toxics) != 0 {
 		t.Fatalf("proxy info = %+v, want %+v", p, want)
 	}
 }
 
 func contractDisableEnable(t *testing.T, b Backend) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	listen := mustCreate(t, b, name, echo.Addr())
+	listen := mustCreate(t, b, name, echo)
 	old := dial(t, listen)
 	old.roundTrip(t, "before")
 
@@ -150,10 +152,10 @@ func contractDisableEnable(t *testing.T, b Backend) {
 }
 
 func contractLatencyToxic(t *testing.T, b Backend) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	listen := mustCreate(t, b, name, echo.Addr())
+	listen := mustCreate(t, b, name, echo)
 	dial(t, listen).roundTrip(t, "warm")
 
 	const latency = 100 * time.Millisecond
@@ -190,10 +192,10 @@ func contractLatencyToxic(t *testing.T, b Backend) {
 }
 
 func contractRemove(t *testing.T, b Backend) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	listen := mustCreate(t, b, name, echo.Addr())
+	listen := mustCreate(t, b, name, echo)
 	c := dial(t, listen)
 	c.roundTrip(t, "x")
 	if err := b.Remove(ctx, name); err != nil {
@@ -208,15 +210,15 @@ func contractRemove(t *testing.T, b Backend) {
 		t.Fatalf("second remove: %v, want ErrNotFound", err)
 	}
 	// The name is free again.
-	dial(t, mustCreate(t, b, name, echo.Addr())).roundTrip(t, "again")
+	dial(t, mustCreate(t, b, name, echo)).roundTrip(t, "again")
 }
 
 func contractRemovePrefix(t *testing.T, b Backend) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
-	a := mustCreate(t, b, ProxyPrefix+"A-B", echo.Addr())
-	bb := mustCreate(t, b, ProxyPrefix+"B-A", echo.Addr())
-	other := mustCreate(t, b, "other-A-B", echo.Addr())
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
+	a := mustCreate(t, b, ProxyPrefix+"A-B", echo)
+	bb := mustCreate(t, b, ProxyPrefix+"B-A", echo)
+	other := mustCreate(t, b, "other-A-B", echo)
 	if err := b.Disable(ctx, ProxyPrefix+"B-A"); err != nil {
 		t.Fatal(err)
 	}
@@ -250,9 +252,9 @@ func contractRemovePrefix(t *testing.T, b Backend) {
 }
 
 func contractHTTPListsProxies(t *testing.T, b Backend) {
-	echo := startEcho(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	listen := mustCreate(t, b, name, echo.Addr())
+	listen := mustCreate(t, b, name, echo)
 	if !strings.HasPrefix(b.URL(), "http://127.0.0.1:") {
 		t.Fatalf("URL = %q", b.URL())
 	}
@@ -276,19 +278,19 @@ func contractHTTPListsProxies(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	p, ok := m[name]
-	if !ok || p.Listen != listen || p.Upstream != echo.Addr() || !p.Enabled {
+	if !ok || p.Listen != listen || p.Upstream != echo || !p.Enabled {
 		t.Fatalf("GET /proxies = %+v, want %s on %s", m, name, listen)
 	}
 }
 
 func contractCancelled(t *testing.T, b Backend) {
-	echo := startEcho(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	name := ProxyPrefix + "A-B"
-	mustCreate(t, b, name, echo.Addr())
+	mustCreate(t, b, name, echo)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := map[string]func() error{
-		"create":        func() error { _, err := b.CreateProxy(ctx, ProxyPrefix+"new", echo.Addr()); return err },
+		"create":        func() error { _, err := b.CreateProxy(ctx, ProxyPrefix+"new", echo); return err },
 		"disable":       func() error { return b.Disable(ctx, name) },
 		"enable":        func() error { return b.Enable(ctx, name) },
 		"remove":        func() error { return b.Remove(ctx, name) },
@@ -307,7 +309,7 @@ func contractCancelled(t *testing.T, b Backend) {
 			t.Errorf("%s: error %q does not name the call and backend", op, msg)
 		}
 	}
-	ps, err := b.Proxies(testCtx(t))
+	ps, err := b.Proxies(testkit.Context(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,8 +319,8 @@ func contractCancelled(t *testing.T, b Backend) {
 }
 
 func contractErrors(t *testing.T, b Backend) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	missing := ProxyPrefix + "missing"
 	err := b.Disable(ctx, missing)
 	if !errors.Is(err, ErrNotFound) {
@@ -344,11 +346,11 @@ func contractErrors(t *testing.T, b Backend) {
 	}
 
 	name := ProxyPrefix + "A-B"
-	mustCreate(t, b, name, echo.Addr())
-	if _, err := b.CreateProxy(ctx, name, echo.Addr()); !errors.Is(err, ErrExists) {
+	mustCreate(t, b, name, echo)
+	if _, err := b.CreateProxy(ctx, name, echo); !errors.Is(err, ErrExists) {
 		t.Fatalf("duplicate create: %v, want ErrExists", err)
 	}
-	if _, err := b.CreateProxy(ctx, "", echo.Addr()); err == nil {
+	if _, err := b.CreateProxy(ctx, "", echo); err == nil {
 		t.Fatal("create with an empty name succeeded")
 	}
 	for _, tox := range []Toxic{
@@ -366,7 +368,7 @@ func contractErrors(t *testing.T, b Backend) {
 }
 
 func contractClosed(t *testing.T, b Backend) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	if err := b.Close(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"testing"
+
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // With TOXIPROXY_URL set (ci/external.sh starts a toxiproxy-server built
@@ -18,13 +20,13 @@ func init() {
 		name string
 		open func(t *testing.T) Backend
 	}{"external", func(t *testing.T) Backend {
-		r, err := NewRemote(testCtx(t), url, RemoteOptions{})
+		r, err := NewRemote(testkit.Context(t), url, RemoteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// The contract uses fixed proxy names: start and end each case clean.
 		// A case may close r itself, so cleaning uses a client of its own.
-		cleaner, err := NewRemote(testCtx(t), url, RemoteOptions{})
+		cleaner, err := NewRemote(testkit.Context(t), url, RemoteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

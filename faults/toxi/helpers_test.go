@@ -2,11 +2,8 @@ package toxi
 
 import (
 	"bufio"
-	"context"
 	"errors"
-	"io"
 	"net"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,64 +18,6 @@ func TestMain(m *testing.M) {
 // failAfter bounds a blocking step of a test so that a bug fails the test
 // instead of hanging it; it is never a guess at how long something takes.
 const failAfter = 10 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// echoServer is a line echo server on 127.0.0.1:0, stopped by the test.
-type echoServer struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
-}
-
-func startEcho(t *testing.T) *echoServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &echoServer{ln: ln, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns[c] = struct{}{}
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				_, _ = io.Copy(c, c)
-				_ = c.Close()
-				s.mu.Lock()
-				delete(s.conns, c)
-				s.mu.Unlock()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			_ = c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
-	})
-	return s
-}
-
-func (s *echoServer) Addr() string { return s.ln.Addr().String() }
 
 // client is a connection through a proxy.
 type client struct {
@@ -144,16 +83,4 @@ func assertRefused(t *testing.T, addr string) {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial %s: %v, want ECONNREFUSED", addr, err)
 	}
-}
-
-// closedPort returns a 127.0.0.1 address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,11 +12,13 @@ import (
 	"time"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2"
+
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 func TestNewRemoteClosedPort(t *testing.T) {
-	url := "http://" + closedPort(t)
-	_, err := NewRemote(testCtx(t), url, RemoteOptions{CallTimeout: failAfter})
+	url := "http://" + testkit.ClosedAddr(t)
+	_, err := NewRemote(testkit.Context(t), url, RemoteOptions{CallTimeout: failAfter})
 	if err == nil {
 		t.Fatal("NewRemote on a closed port succeeded")
 	}
@@ -32,36 +33,8 @@ func TestNewRemoteClosedPort(t *testing.T) {
 
 func TestNewRemoteHungServer(t *testing.T) {
 	// A server that accepts TCP but never answers HTTP.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		_ = ln.Close()
-		wg.Wait()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-
-	url := "http://" + ln.Addr().String()
-	_, err = NewRemote(testCtx(t), url, RemoteOptions{CallTimeout: 50 * time.Millisecond})
+	url := "http://" + testkit.Serve(t, testkit.Hold)
+	_, err := NewRemote(testkit.Context(t), url, RemoteOptions{CallTimeout: 50 * time.Millisecond})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("NewRemote on a hung server: %v, want deadline exceeded", err)
 	}
@@ -93,7 +66,7 @@ func TestNormalizeURL(t *testing.T) {
 func TestEmbeddedCallTimeout(t *testing.T) {
 	e := newEmbedded(t, EmbeddedOptions{CallTimeout: 50 * time.Millisecond})
 	e.token <- struct{}{}
-	err := e.Disable(testCtx(t), "mtastorm-A-B")
+	err := e.Disable(testkit.Context(t), "mtastorm-A-B")
 	<-e.token
 	want := "toxi: disable mtastorm-A-B on " + e.URL() + ": context deadline exceeded"
 	if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
@@ -103,15 +76,15 @@ func TestEmbeddedCallTimeout(t *testing.T) {
 	// A call that gets the token but is stuck is abandoned at the timeout
 	// and keeps the token until it returns.
 	release := make(chan struct{})
-	err = e.Do(testCtx(t), "stuck", "p", func(*toxiproxy.ApiServer) error { <-release; return nil })
+	err = e.Do(testkit.Context(t), "stuck", "p", func(*toxiproxy.ApiServer) error { <-release; return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("stuck call: %v, want deadline exceeded", err)
 	}
-	if _, err := e.Proxies(testCtx(t)); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := e.Proxies(testkit.Context(t)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("call behind a stuck one: %v, want deadline exceeded", err)
 	}
 	close(release)
-	if _, err := e.Proxies(testCtx(t)); err != nil {
+	if _, err := e.Proxies(testkit.Context(t)); err != nil {
 		t.Fatalf("after the stuck call returned: %v", err)
 	}
 }
@@ -120,8 +93,8 @@ func TestEmbeddedCallTimeout(t *testing.T) {
 // (GET /proxies, and a Remote's enable/disable) and in-process at once; with
 // -race this fails unless the two paths are serialised.
 func TestEmbeddedHTTPAndInProcess(t *testing.T) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	e := newEmbedded(t, EmbeddedOptions{CallTimeout: failAfter})
 	r, err := NewRemote(ctx, e.URL(), RemoteOptions{CallTimeout: failAfter})
 	if err != nil {
@@ -131,7 +104,7 @@ func TestEmbeddedHTTPAndInProcess(t *testing.T) {
 	const n = 40
 	names := []string{ProxyPrefix + "A-B", ProxyPrefix + "B-A"}
 	for _, name := range names {
-		mustCreate(t, e, name, echo.Addr())
+		mustCreate(t, e, name, echo)
 	}
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -195,13 +168,13 @@ func TestEmbeddedHTTPAndInProcess(t *testing.T) {
 }
 
 func TestEmbeddedCloseStopsEverything(t *testing.T) {
-	ctx := testCtx(t)
-	echo := startEcho(t)
+	ctx := testkit.Context(t)
+	echo := testkit.Serve(t, testkit.Echo)
 	e, err := NewEmbedded(ctx, EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	listen := mustCreate(t, e, ProxyPrefix+"A-B", echo.Addr())
+	listen := mustCreate(t, e, ProxyPrefix+"A-B", echo)
 	c := dial(t, listen)
 	c.roundTrip(t, "x")
 	if err := e.Close(ctx); err != nil {
@@ -210,7 +183,7 @@ func TestEmbeddedCloseStopsEverything(t *testing.T) {
 	c.waitClosed(t)
 	assertRefused(t, listen)
 	assertRefused(t, strings.TrimPrefix(e.URL(), "http://"))
-	if _, err := e.CreateProxy(ctx, ProxyPrefix+"C-D", echo.Addr()); !errors.Is(err, ErrClosed) {
+	if _, err := e.CreateProxy(ctx, ProxyPrefix+"C-D", echo); !errors.Is(err, ErrClosed) {
 		t.Fatalf("create after close: %v, want ErrClosed", err)
 	}
 }
@@ -220,12 +193,12 @@ func TestEmbeddedCloseStopsEverything(t *testing.T) {
 // refuse.
 func TestEnabledProxyDeadUpstream(t *testing.T) {
 	e := newEmbedded(t, EmbeddedOptions{})
-	listen := mustCreate(t, e, ProxyPrefix+"A-B", closedPort(t))
+	listen := mustCreate(t, e, ProxyPrefix+"A-B", testkit.ClosedAddr(t))
 	dial(t, listen).waitClosed(t)
 }
 
 func TestOpen(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	t.Setenv(EnvURL, "")
 	b, err := Open(ctx, "", nil)
 	if err != nil {
@@ -256,7 +229,7 @@ func TestOpen(t *testing.T) {
 	}
 	_ = b.Close(ctx)
 
-	dead := "http://" + closedPort(t)
+	dead := "http://" + testkit.ClosedAddr(t)
 	t.Setenv(EnvURL, dead)
 	if _, err := Open(ctx, "", nil); err == nil || !strings.Contains(err.Error(), dead) {
 		t.Fatalf("Open with a dead %s: %v, want an error naming it", EnvURL, err)

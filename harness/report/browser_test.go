@@ -31,6 +31,7 @@ import (
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // The report in a real browser: headless Chromium opens report.html of real
@@ -102,7 +103,7 @@ func TestReportInBrowser(t *testing.T) {
 				t.Fatalf("%s has %d links, want at least %d", s.file, len(sc.Links), s.minLinks)
 			}
 			dir := filepath.Join(t.TempDir(), "bundle")
-			if _, err := harness.Run(runCtx(t), sc, harness.Options{Out: dir}); err != nil {
+			if _, err := harness.Run(testkit.Context(t), sc, harness.Options{Out: dir}); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			checkReportInBrowser(t, browser, dir, out)

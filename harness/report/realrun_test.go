@@ -3,31 +3,20 @@ package report_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/report"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
-
-// failAfter bounds a run so that a bug fails the test instead of hanging it.
-const failAfter = 60 * time.Second
-
-func runCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 // realRunYAML is a short run with a fault, an action and a logged event.
 const realRunYAML = `version: 1
@@ -65,7 +54,7 @@ func TestReportRealRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "bundle")
-	res, err := harness.Run(runCtx(t), sc, harness.Options{Out: dir})
+	res, err := harness.Run(testkit.Context(t), sc, harness.Options{Out: dir})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
@@ -151,18 +151,6 @@ func next(t *testing.T, lines <-chan string, d time.Duration) string {
 	return ""
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func readLines[T any](t *testing.T, body string) []T {
 	t.Helper()
 	var out []T
@@ -177,18 +165,6 @@ func readLines[T any](t *testing.T, body string) []T {
 		out = append(out, v)
 	}
 	return out
-}
-
-// closedAddr returns a loopback address nobody listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
 }
 
 func TestHappyPath(t *testing.T) {
@@ -235,7 +211,7 @@ func TestHappyPath(t *testing.T) {
 	if len(ds) != n {
 		t.Errorf("GET /v1/deliveries: %d lines, want %d", len(ds), n)
 	}
-	eventually(t, 5*time.Second, "A's queue empty", func() bool { return a.status(t).Queued == 0 })
+	testkit.Eventually(t, 5*time.Second, "A's queue empty", func() bool { return a.status(t).Queued == 0 })
 	if st := a.status(t); st.Counters.Submitted != n || st.Counters.Acked != n {
 		t.Errorf("A counters = %+v", st.Counters)
 	}
@@ -270,7 +246,7 @@ func TestFollowEventsSeesNewEvent(t *testing.T) {
 	}
 	lines := a.stream(t, "/v1/events?follow=1")
 	// A peer whose address refuses: the open fails and A writes 1004.
-	a.must(t, "PUT", "/v1/peers/Z", fmt.Sprintf(`{"address":%q}`, closedAddr(t)), 200)
+	a.must(t, "PUT", "/v1/peers/Z", fmt.Sprintf(`{"address":%q}`, testkit.ClosedAddr(t)), 200)
 	a.must(t, "POST", "/v1/messages", `{"id":"x1","to":"Z"}`, 202)
 	var rec eventlog.Record
 	if err := json.Unmarshal([]byte(next(t, lines, 10*time.Second)), &rec); err != nil {
@@ -398,7 +374,7 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	// A peer that refuses: a queue and events by id on A.
-	a.must(t, "PUT", "/v1/peers/Z", fmt.Sprintf(`{"address":%q}`, closedAddr(t)), 200)
+	a.must(t, "PUT", "/v1/peers/Z", fmt.Sprintf(`{"address":%q}`, testkit.ClosedAddr(t)), 200)
 	ev := a.stream(t, "/v1/events?follow=1")
 	a.must(t, "POST", "/v1/messages", `{"id":"z1","to":"Z"}`, 202)
 	next(t, ev, 10*time.Second)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
@@ -275,7 +276,7 @@ func TestClientErrors(t *testing.T) {
 		t.Errorf("closed MTA: %v; want a 503 APIError", err)
 	}
 
-	dead, err := NewClient("http://"+closedAddr(t), ClientOptions{})
+	dead, err := NewClient("http://"+testkit.ClosedAddr(t), ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/faults/toxi/cutat"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/minip1"
 )
 
@@ -25,13 +26,6 @@ func TestMain(m *testing.M) {
 // failAfter bounds a blocking step so that a bug fails the test instead of
 // hanging it; it is never a guess at how long something takes.
 const failAfter = 10 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
 
 func mustFrame(t *testing.T, u minip1.Unit) []byte {
 	t.Helper()
@@ -109,7 +103,7 @@ var proxySeq atomic.Int64
 // any EOF the server sees comes from the toxic.
 func through(t *testing.T, b toxi.Backend, toxic toxi.Toxic, up, down [][]byte, oneWrite, closeWrite bool) (atServer, atClient received) {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	addr, got := server(t, down)
 	name := fmt.Sprintf("%scutat-%d", toxi.ProxyPrefix, proxySeq.Add(1))
 	listen, err := b.CreateProxy(ctx, name, addr)
@@ -156,7 +150,7 @@ func cutAt(unit string, index int, stream string) toxi.Toxic {
 
 func backends(t *testing.T) map[string]toxi.Backend {
 	t.Helper()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	e, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +222,7 @@ func TestWireNotMiniP1PassesThrough(t *testing.T) {
 }
 
 func TestWireInvalidUnitRejected(t *testing.T) {
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for name, b := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			addr, _ := server(t, nil)
@@ -278,7 +272,7 @@ func TestWireInvalidUnitRejected(t *testing.T) {
 // leaks after every test has closed its backends).
 func TestWireWritesAfterCut(t *testing.T) {
 	f := testFrames(t)
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for name, b := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			addr, got := server(t, nil)
