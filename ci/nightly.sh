@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The nightly run: the soak set (label speed:soak: seeded storms, thousands
-# of messages), then the default set repeated $NIGHTLY_REPEATS times (default
-# 5), each with its own JSON and JUnit report under $MTASTORM_ARTIFACTS/nightly.
-# It ends by listing every spec that ever failed in any of those reports
-# (go run ./ci/everfailed) and exits non-zero if one did.
+# of messages, the long exactly-once storm), then the default set (the
+# README's test command, ci/test.sh: plain Go tests and Ginkgo suites)
+# repeated $NIGHTLY_REPEATS times (default 5), each with its own reports
+# under $MTASTORM_ARTIFACTS/nightly/default-K. It ends by listing every spec
+# that ever failed in any of those reports (go run ./ci/everfailed) and
+# exits non-zero if one did or if a run's plain Go tests failed. On GitHub
+# (CI=true) the long plain tests run too; locally set MTASTORM_LONG=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 artifacts="${MTASTORM_ARTIFACTS:-$PWD/artifacts}"
@@ -23,10 +26,15 @@ go tool ginkgo -r -p --keep-going --timeout=60m \
 reports+=("$out/soak.json")
 go run ./ci/count "$out/soak.json" || true
 
+plain_failed=0
 for i in $(seq 1 "$repeats"); do
   echo "== default set, run $i of $repeats"
-  bash ci/test.sh --json-report="default-$i.json" --junit-report="junit-default-$i.xml" --output-dir="$out" || true
-  reports+=("$out/default-$i.json")
+  MTASTORM_ARTIFACTS="$out/default-$i" bash ci/test.sh || true
+  reports+=("$out/default-$i/ginkgo.json")
+  # The plain Go tests of the run: count lists each failure (with its
+  # output) and fails on any, or on a missing report.
+  echo "== default set, run $i of $repeats: plain Go tests"
+  go run ./ci/count "$out/default-$i/go-test.json" || plain_failed=$((plain_failed + 1))
 done
 
 echo "== specs that ever failed"
@@ -34,5 +42,6 @@ existing=()
 for r in "${reports[@]}"; do
   if [ -s "$r" ]; then existing+=("$r"); else echo "missing report $r (the run did not finish)"; fi
 done
+if ((plain_failed)); then echo "plain Go tests failed in $plain_failed of $repeats runs (listed above)"; fi
 [ ${#existing[@]} -eq ${#reports[@]} ] || { go run ./ci/everfailed "${existing[@]}" || true; exit 1; }
-go run ./ci/everfailed "${existing[@]}"
+go run ./ci/everfailed "${existing[@]}" && ((plain_failed == 0))
