@@ -57,7 +57,9 @@ type goPackage struct {
 	Output []string
 	// Build is the compiler's or vet's output for a package that did not build.
 	Build []string
-	Tests []*goTest
+	// Cached is set when go test replayed the result from its cache.
+	Cached bool
+	Tests  []*goTest
 }
 
 // failedOutside reports whether the package failed with no failed test to
@@ -122,6 +124,9 @@ func parseGoTest(r io.Reader, name string) ([]*goPackage, error) {
 				p.Started = e.Time
 			case "output":
 				p.Output = append(p.Output, e.Output)
+				if strings.HasPrefix(e.Output, "ok  ") && strings.Contains(e.Output, "(cached)") {
+					p.Cached = true
+				}
 			case "pass", "fail", "skip":
 				p.State = map[string]string{"pass": statePassed, "fail": stateFailed, "skip": stateSkipped}[e.Action]
 				p.Elapsed = e.Elapsed

@@ -182,7 +182,11 @@ func countGoTest(pkgs []*goPackage, all *tally, list bool, stdout, stderr io.Wri
 			if failed > 0 || p.State != statePassed {
 				status = "FAIL"
 			}
-			fmt.Fprintf(stdout, "%s %-55s %6.1fs  %d passed, %d failed, %d skipped\n", status, p.Path, p.Elapsed, passed, failed, skipped)
+			took := fmt.Sprintf("%6.1fs", p.Elapsed)
+			if p.Cached {
+				took = "cached "
+			}
+			fmt.Fprintf(stdout, "%s %-55s %s  %d passed, %d failed, %d skipped\n", status, p.Path, took, passed, failed, skipped)
 		}
 	}
 }

@@ -235,3 +235,19 @@ func TestNothingToCount(t *testing.T) {
 		t.Errorf("no argument: exit %d, want 2", code)
 	}
 }
+
+// A result go test replayed from its cache is counted and listed as cached.
+func TestCachedPackage(t *testing.T) {
+	stream := `{"Action":"start","Package":"example.com/m/c"}
+{"Action":"run","Package":"example.com/m/c","Test":"TestA"}
+{"Action":"output","Package":"example.com/m/c","Test":"TestA","Output":"--- PASS: TestA (0.00s)\n"}
+{"Action":"pass","Package":"example.com/m/c","Test":"TestA","Elapsed":0}
+{"Action":"output","Package":"example.com/m/c","Output":"ok  \texample.com/m/c\t(cached)\n"}
+{"Action":"pass","Package":"example.com/m/c","Elapsed":0}
+`
+	code, stdout, stderr := countOf(t, "-packages", writeFile(t, "cached.json", []byte(stream)))
+	if code != 0 || !strings.Contains(stdout, "ok   example.com/m/c") || !strings.Contains(stdout, "cached") ||
+		!strings.HasSuffix(stdout, "1 passed, 0 failed, 0 skipped\n") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
