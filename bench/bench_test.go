@@ -139,7 +139,7 @@ func TestToxiproxyCopyBuffersCountsFourPerConnection(t *testing.T) {
 	old := runtime.MemProfileRate
 	runtime.MemProfileRate = 1
 	defer func() { runtime.MemProfileRate = old }()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	echo, err := NewRawEcho()
 	if err != nil {
 		t.Fatal(err)
