@@ -186,7 +186,11 @@ func (r *run) watch(ctx context.Context) {
 		if delivered && quiet {
 			return // everything delivered, every pool at baseline: decided
 		}
-		if rec := r.sc.Expect.Recovery; rec != nil && r.offset() > anchor+rec.Within+r.opts.SampleEvery {
+		// Delivery late past the recovery bound decides the run. Pools
+		// still winding down after everything arrived in time do not:
+		// associations close on their idle timers, so the run waits for
+		// quiescence (up to its duration) before judging the baseline.
+		if rec := r.sc.Expect.Recovery; rec != nil && !delivered && r.offset() > anchor+rec.Within+r.opts.SampleEvery {
 			return // the recovery bound is already broken: decided
 		}
 	}
