@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,8 +30,15 @@ type Config struct {
 	Name string
 	// Org and Site build its DN (default ORG and SITE).
 	Org, Site string
-	// Mode is the build, sp0 or sp2 (default sp2).
+	// Mode is the old name of the build, sp0 or sp2. Deprecated: use Build.
 	Mode kernel.Mode
+	// Build is the build's name or alias (kernel.Builds; default 4.0-sp2).
+	Build string
+	// Defects, with OverrideDefects, replaces the build's defect set by
+	// exactly these KB ids.
+	Defects []string
+	// OverrideDefects makes Defects the defect set, even when empty.
+	OverrideDefects bool
 	// KCBs is the pool size, listener included (default 8).
 	KCBs int
 	// Window is the most unacknowledged messages per association (default 4).
@@ -56,6 +64,8 @@ type Config struct {
 // MTA is a running (or stopped) stub MTA.
 type MTA struct {
 	cfg        Config
+	build      kernel.BuildInfo
+	defects    []string
 	events     *eventlog.Log
 	deliveries feed.Feed[kernel.Delivery]
 
@@ -82,7 +92,24 @@ func Start(ctx context.Context, cfg Config) (*MTA, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &MTA{cfg: cfg, events: eventlog.NewLog(cfg.Name, nil), peers: map[string]string{}}
+	build := cfg.Build
+	if cfg.Mode != "" {
+		b, ok := kernel.LookupBuild(string(cfg.Mode))
+		if !ok || b.Alias != string(cfg.Mode) {
+			return nil, fmt.Errorf("mtastub: %s: config: mode %q (want sp0 or sp2)", cfg.Name, cfg.Mode)
+		}
+		if build == "" {
+			build = b.Name
+		} else if bb, ok := kernel.LookupBuild(build); ok && bb.Name != b.Name {
+			return nil, fmt.Errorf("mtastub: %s: config: mode %q and build %q disagree", cfg.Name, cfg.Mode, cfg.Build)
+		}
+	}
+	b, defects, err := kernel.ResolveBuild(build, cfg.Defects, cfg.OverrideDefects)
+	if err != nil {
+		return nil, fmt.Errorf("mtastub: %s: config: %w", cfg.Name, err)
+	}
+	cfg.Build, cfg.Mode = b.Name, ""
+	m := &MTA{cfg: cfg, build: b, defects: defects, events: eventlog.NewLog(cfg.Name, nil), peers: map[string]string{}}
 	for n, a := range cfg.Peers {
 		m.peers[n] = a
 	}
@@ -107,7 +134,8 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 	m.mu.Unlock()
 	var d net.Dialer
 	k, err := kernel.Start(kernel.Config{
-		Name: m.cfg.Name, Org: m.cfg.Org, Site: m.cfg.Site, Mode: m.cfg.Mode, KCBs: m.cfg.KCBs,
+		Name: m.cfg.Name, Org: m.cfg.Org, Site: m.cfg.Site, Build: m.cfg.Build, Defects: m.cfg.Defects,
+		OverrideDefects: m.cfg.OverrideDefects, KCBs: m.cfg.KCBs,
 		Window: m.cfg.Window, Timers: m.cfg.Timers, LeakProbability: m.cfg.LeakProbability,
 		Seed: m.cfg.Seed, ExtendedEvents: m.cfg.ExtendedEvents, Listener: ln, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
 			return d.DialContext(ctx, "tcp", addr)
@@ -128,13 +156,23 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 // Name returns the MTA's name.
 func (m *MTA) Name() string { return m.cfg.Name }
 
-// Mode returns the MTA's build.
+// Mode returns the MTA's build's alias (sp0, sp2), or its name when it
+// has none. Deprecated: use Build.
 func (m *MTA) Mode() kernel.Mode {
-	if m.cfg.Mode == "" {
-		return kernel.SP2
+	if m.build.Alias != "" {
+		return kernel.Mode(m.build.Alias)
 	}
-	return m.cfg.Mode
+	return kernel.Mode(m.build.Name)
 }
+
+// Build returns the MTA's build.
+func (m *MTA) Build() kernel.BuildInfo {
+	b, _ := kernel.LookupBuild(m.build.Name)
+	return b
+}
+
+// Defects returns the KB ids of the defects the MTA runs with.
+func (m *MTA) Defects() []string { return slices.Clone(m.defects) }
 
 // Addr returns the address the MTA listens on; it is kept across restarts.
 func (m *MTA) Addr() string {
@@ -199,7 +237,7 @@ func (m *MTA) SetPeer(ctx context.Context, peer, addr string) error {
 func (m *MTA) Snapshot(ctx context.Context) (kernel.Snapshot, error) {
 	k, err := m.kernel()
 	if err != nil {
-		return kernel.Snapshot{Name: m.cfg.Name, DN: m.DN(), Mode: m.Mode()}, err
+		return kernel.Snapshot{Name: m.cfg.Name, DN: m.DN(), Mode: m.Mode(), Build: m.build.Name, Defects: m.Defects()}, err
 	}
 	return k.Snapshot(ctx)
 }

@@ -185,10 +185,14 @@ type Pool struct {
 
 // Status is the body of GET /v1/status.
 type Status struct {
-	Name    string      `json:"name"`
-	DN      string      `json:"dn"`
-	Mode    kernel.Mode `json:"mode"`
-	Running bool        `json:"running"`
+	Name string      `json:"name"`
+	DN   string      `json:"dn"`
+	Mode kernel.Mode `json:"mode"`
+	// Build is the MTA's build (kernel.Builds); Defects the KB ids of the
+	// defects it runs with.
+	Build   string   `json:"build"`
+	Defects []string `json:"defects"`
+	Running bool     `json:"running"`
 	// Addr is the address the MTA listens on.
 	Addr string `json:"addr"`
 	Pool Pool   `json:"pool"`
@@ -207,7 +211,8 @@ type Status struct {
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := callCtx(r)
 	defer cancel()
-	st := Status{Name: s.mta.Name(), DN: s.mta.DN(), Mode: s.mta.Mode(), Addr: s.mta.Addr(),
+	st := Status{Name: s.mta.Name(), DN: s.mta.DN(), Mode: s.mta.Mode(), Build: s.mta.Build().Name,
+		Defects: s.mta.Defects(), Addr: s.mta.Addr(),
 		Queues: map[string]int{}, Events: map[string]int{}, Deliveries: len(s.mta.Deliveries())}
 	for id, n := range s.mta.Events().Counts() {
 		st.Events[strconv.Itoa(id)] = n

@@ -51,12 +51,18 @@ const (
 	CategoryOS = "Operating System"
 )
 
-// Builds of the two kernel modes, shown by the start and stop banners.
+// Build numbers shown by the start and stop banners (CATALOGUE.md C1).
 const (
-	// BuildSP0 is the build of Exchange 4.0 before Service Pack 2 (mode sp0).
+	// BuildSP0 is the build of Exchange 4.0 before Service Pack 2 (build 4.0, mode sp0).
 	BuildSP0 = "838.10"
-	// BuildSP2 is the build of Exchange 4.0 Service Pack 2 (mode sp2).
+	// BuildSP2 is the build of Exchange 4.0 Service Pack 2 (build 4.0-sp2, mode sp2).
 	BuildSP2 = "993.6"
+	// Build55SP2 is the build of Exchange 5.5 Service Pack 2 (build 5.5-sp2).
+	Build55SP2 = "2448.4"
+	// Build55SP3 is the build of Exchange 5.5 Service Pack 3 (build 5.5-sp3).
+	Build55SP3 = "2650.24"
+	// Build55SP4 is the build of Exchange 5.5 Service Pack 4 (build 5.5-sp4).
+	Build55SP4 = "2653.23"
 )
 
 // BuildFor returns the build number shown in the banners of a kernel mode

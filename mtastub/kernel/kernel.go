@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -64,8 +65,17 @@ type Config struct {
 	Name string
 	// Org and Site build the MTA's DN (default ORG, SITE).
 	Org, Site string
-	// Mode is the build (default sp2).
+	// Mode is the old name of the build: sp0 or sp2. Deprecated: use Build.
 	Mode Mode
+	// Build is the build's name or alias (CATALOGUE.md C1; default
+	// DefaultBuild, 4.0-sp2). It sets the banners and the defects.
+	Build string
+	// Defects, with OverrideDefects, replaces the build's defect set by
+	// exactly these KB ids (an experiment: a defect moved into another
+	// build). Without OverrideDefects it must be empty.
+	Defects []string
+	// OverrideDefects makes Defects the defect set, even when empty.
+	OverrideDefects bool
 	// KCBs is the pool size including the listener's index 0 (default 8, min 2).
 	KCBs int
 	// Window is the most unacknowledged messages per association (default 4).
@@ -129,6 +139,9 @@ type Kernel struct {
 	pathsMu sync.Mutex
 	paths   map[*path]struct{} // every connection not yet closed: current, stale or finishing
 
+	build   BuildInfo
+	defects []string
+
 	// owned by the kernel goroutine:
 	kcbs       []*kcb
 	connectors map[string]*connector
@@ -159,10 +172,16 @@ func Start(cfg Config) (*Kernel, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, err
 	}
+	build, defects, err := cfg.resolveBuild()
+	if err != nil {
+		return nil, err
+	}
 	h := fnv.New64a()
 	h.Write([]byte(cfg.Name))
 	k := &Kernel{
 		cfg:        cfg,
+		build:      build,
+		defects:    defects,
 		log:        cfg.Logger.With("mta", cfg.Name),
 		dn:         eventlog.DN(cfg.Org, cfg.Site, cfg.Name),
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64())),
@@ -197,11 +216,7 @@ func Start(cfg Config) (*Kernel, error) {
 	k.wg.Add(1)
 	go k.acceptLoop()
 	if k.cfg.ExtendedEvents {
-		build := "993.6"
-		if cfg.Mode == SP0 {
-			build = "838.10"
-		}
-		k.post(event{kind: evCall, fn: func() { k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build}) }})
+		k.post(event{kind: evCall, fn: func() { k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build.Banner}) }})
 	}
 	k.post(event{kind: evCall, fn: func() {
 		for _, c := range k.connectors {
@@ -229,11 +244,21 @@ func (cfg *Config) normalize() error {
 func (cfg *Config) withDefaults() error {
 	switch cfg.Mode {
 	case "":
-		cfg.Mode = SP2
 	case SP0, SP2:
+		if cfg.Build == "" {
+			cfg.Build = string(cfg.Mode)
+		} else if b, ok := LookupBuild(cfg.Build); !ok || b.Alias != string(cfg.Mode) {
+			return fmt.Errorf("kernel: %s: config: mode %q and build %q disagree", cfg.Name, cfg.Mode, cfg.Build)
+		}
 	default:
 		return fmt.Errorf("kernel: %s: config: mode %q (want sp0 or sp2)", cfg.Name, cfg.Mode)
 	}
+	b, _, err := cfg.resolveBuild()
+	if err != nil {
+		return err
+	}
+	cfg.Build = b.Name
+	cfg.Mode = Mode(b.Alias)
 	if cfg.KCBs == 0 {
 		cfg.KCBs = 8
 	}
@@ -280,8 +305,19 @@ func (cfg *Config) withDefaults() error {
 // DN returns the MTA's distinguished name.
 func (k *Kernel) DN() string { return k.dn }
 
-// Mode returns the kernel's build.
+// Mode returns the kernel's build's alias, "" for a build without one.
+// Deprecated: use Build.
 func (k *Kernel) Mode() Mode { return k.cfg.Mode }
+
+// Build returns the kernel's build.
+func (k *Kernel) Build() BuildInfo { return k.build.clone() }
+
+// Defects returns the KB ids of the defects the kernel runs with, in
+// catalogue order: its build's, or Config.Defects with OverrideDefects.
+func (k *Kernel) Defects() []string { return slices.Clone(k.defects) }
+
+// has reports whether the kernel runs with defect kb.
+func (k *Kernel) has(kb string) bool { return slices.Contains(k.defects, kb) }
 
 // post hands an event to the kernel goroutine; it gives up once the kernel stopped.
 func (k *Kernel) post(e event) bool {

@@ -121,7 +121,7 @@ func (k *Kernel) fromPath(e event) {
 			k.dropStale(b, p)
 			return
 		}
-		if k.cfg.Mode == SP2 || e.kind != evUnit || p.closed.Load() && !isStale(b, p) {
+		if !k.has(KBQ152877) || e.kind != evUnit || p.closed.Load() && !isStale(b, p) {
 			k.log.Debug("dropped unit from old path", "kcb", b.idx, "unit", e.unit.Kind, "gen", e.gen, "now", b.gen)
 			return
 		}
@@ -294,7 +294,7 @@ func (k *Kernel) connectRequest(b *kcb, u minip1.Unit) {
 		refuse(minip1.DRUnknownTSAP, b.idx, "unknown called TSAP "+u.CalledTSAP)
 		return
 	}
-	if k.cfg.Mode == SP0 {
+	if k.has(KBQ152877) {
 		// sp0: a KCB left OpenPending by an open error still claims its
 		// calling TSAP, so a new CR from the same TSAP conflicts with it.
 		for _, o := range k.kcbs[1:] {
@@ -498,7 +498,7 @@ func (k *Kernel) openError(b *kcb) {
 	if b.path != nil && !b.path.finishing() {
 		b.path.close()
 	}
-	if k.cfg.Mode == SP0 && b.state == OpenPending && b.role == Responder && k.leakDraw() {
+	if k.has(KBQ152877) && b.state == OpenPending && b.role == Responder && k.leakDraw() {
 		b.stopTimers()
 		b.path, b.leaked = nil, true
 		k.log.Debug("KCB leaked in OpenPending", "kcb", b.idx, "calling", b.callingTSAP)
@@ -521,7 +521,7 @@ func (k *Kernel) errorAbort(b *kcb, c cause) {
 	if p == nil {
 		return
 	}
-	if k.cfg.Mode == SP2 {
+	if !k.has(KBQ152877) {
 		p.finish(abort, k.cfg.Timers.Disconnect)
 		return
 	}

@@ -24,10 +24,15 @@ type KCBInfo struct {
 
 // Snapshot is a consistent view of an MTA's pool, queues and counters.
 type Snapshot struct {
-	Name string    `json:"name"`
-	DN   string    `json:"dn"`
-	Mode Mode      `json:"mode"`
-	KCBs []KCBInfo `json:"kcbs"`
+	Name string `json:"name"`
+	DN   string `json:"dn"`
+	// Mode is the build's alias, or its name when it has none (kept for
+	// readers of the old field).
+	Mode Mode `json:"mode"`
+	// Build is the build's name; Defects the KB ids of its defects.
+	Build   string    `json:"build"`
+	Defects []string  `json:"defects"`
+	KCBs    []KCBInfo `json:"kcbs"`
 	// Idle, Busy and Leaked count the KCBs other than the listener. A KCB is
 	// leaked when it is not Idle and has no live socket (DESIGN.md section 6).
 	Idle   int `json:"idle"`
@@ -51,7 +56,12 @@ func (k *Kernel) Snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (k *Kernel) snapshot() Snapshot {
-	s := Snapshot{Name: k.cfg.Name, DN: k.dn, Mode: k.cfg.Mode, Queues: map[string]int{}, Counters: k.counters}
+	mode := k.build.Alias
+	if mode == "" {
+		mode = k.build.Name
+	}
+	s := Snapshot{Name: k.cfg.Name, DN: k.dn, Mode: Mode(mode), Build: k.build.Name, Defects: k.Defects(),
+		Queues: map[string]int{}, Counters: k.counters}
 	for _, b := range k.kcbs {
 		info := KCBInfo{Index: b.idx, State: b.state, StateName: b.state.String(), Role: b.role.String(), Peer: b.peer,
 			Entity: b.entity, CallingTSAP: b.callingTSAP, Assoc: b.assoc, Live: b.live(), StalePaths: len(b.stale),
