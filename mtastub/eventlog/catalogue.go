@@ -5,8 +5,9 @@ import "sort"
 // Source is the event source of every record an MTA writes.
 const Source = "MSExchangeMTA"
 
-// Event IDs of the Q152877 family. The first four are always emitted; the
-// companions only when a stub runs with extended events on.
+// Event IDs of the catalogue. The Q152877 four are always emitted; 2035,
+// 4284 and 4287 by the 5.5 builds (CATALOGUE.md C2-C4); the companions
+// by the 5.5 builds and by a 4.0 build with extended events on.
 const (
 	// IDAssocError is an association error on a KCB whose peer entity is known.
 	IDAssocError = 1004
@@ -16,6 +17,15 @@ const (
 	IDStateCheck = 1198
 	// IDConnRefused is a remotely initiated transport connection refused.
 	IDConnRefused = 1277
+
+	// IDLostConnections is "Lost connections to locality 0" (KB Q232602):
+	// an association's path was lost and is not recovered.
+	IDLostConnections = 2035
+	// IDConnError is an error during connection/disconnection (KB Q175354,
+	// Q232602): a failed outbound open while mail is queued, 5.5 builds.
+	IDConnError = 4284
+	// IDInternalError is the "internal MTA error" that follows 4284.
+	IDInternalError = 4287
 
 	// IDNoControlBlocks is a resource limit: no free control blocks (companion).
 	IDNoControlBlocks = 9156
@@ -41,7 +51,8 @@ const (
 
 // Event categories of MSExchangeMTA used by the catalogue.
 const (
-	// CategoryX400 is the "X.400 Service" category (1004, 1008, 1198, 1294).
+	// CategoryX400 is the "X.400 Service" category (1004, 1008, 1198, 1294,
+	// 2035, 4284, 4287).
 	CategoryX400 = "X.400 Service"
 	// CategoryInterop is the "Interoperability" category (1277).
 	CategoryInterop = "Interoperability"
@@ -65,14 +76,21 @@ const (
 	Build55SP4 = "2653.23"
 )
 
-// BuildFor returns the build number shown in the banners of a kernel mode
-// ("sp0" or "sp2"), or "" for any other mode.
-func BuildFor(mode string) string {
-	switch mode {
-	case "sp0":
+// BuildFor returns the build number shown in the banners of a build, by
+// its name ("4.0", "4.0-sp2", "5.5-sp2", "5.5-sp3", "5.5-sp4") or its old
+// mode name ("sp0", "sp2"), or "" for any other.
+func BuildFor(build string) string {
+	switch build {
+	case "sp0", "4.0":
 		return BuildSP0
-	case "sp2":
+	case "sp2", "4.0-sp2":
 		return BuildSP2
+	case "5.5-sp2":
+		return Build55SP2
+	case "5.5-sp3":
+		return Build55SP3
+	case "5.5-sp4":
+		return Build55SP4
 	}
 	return ""
 }
@@ -89,6 +107,9 @@ var catalogue = map[int]meta{
 	IDAssocErrorAnon:  {CategoryX400, TypeWarning, 14, false},
 	IDStateCheck:      {CategoryX400, TypeWarning, 14, false},
 	IDConnRefused:     {CategoryInterop, TypeWarning, 14, false},
+	IDLostConnections: {CategoryX400, TypeWarning, 14, false},
+	IDConnError:       {CategoryX400, TypeWarning, 14, false},
+	IDInternalError:   {CategoryX400, TypeWarning, 14, false},
 	IDNoControlBlocks: {CategoryResource, TypeWarning, 10, true},
 	IDConnectRefused:  {CategoryOS, TypeWarning, 12, true},
 	IDConnReset:       {CategoryOS, TypeWarning, 12, true},

@@ -16,6 +16,9 @@ func TestMeta(t *testing.T) {
 		{IDAssocErrorAnon, "X.400 Service", "Warning", 14},
 		{IDStateCheck, "X.400 Service", "Warning", 14},
 		{IDConnRefused, "Interoperability", "Warning", 14},
+		{IDLostConnections, "X.400 Service", "Warning", 14},
+		{IDConnError, "X.400 Service", "Warning", 14},
+		{IDInternalError, "X.400 Service", "Warning", 14},
 		{IDNoControlBlocks, "Resource", "Warning", 10},
 		{IDConnectRefused, "Operating System", "Warning", 12},
 		{IDConnReset, "Operating System", "Warning", 12},
@@ -43,6 +46,12 @@ func TestMeta(t *testing.T) {
 	if !Companion(IDStart) || Companion(4242) {
 		t.Error("Companion misclassifies 9298 or an unknown id")
 	}
+	// 2035, 4284 and 4287 are the 5.5 builds' own events, not companions.
+	for _, id := range []int{IDLostConnections, IDConnError, IDInternalError} {
+		if Companion(id) {
+			t.Errorf("%d is a companion", id)
+		}
+	}
 }
 
 func TestDN(t *testing.T) {
@@ -55,8 +64,11 @@ func TestDN(t *testing.T) {
 }
 
 func TestBuildFor(t *testing.T) {
-	if BuildFor("sp0") != "838.10" || BuildFor("sp2") != "993.6" || BuildFor("x") != "" {
-		t.Errorf("BuildFor: sp0 %q, sp2 %q, x %q", BuildFor("sp0"), BuildFor("sp2"), BuildFor("x"))
+	for in, want := range map[string]string{"sp0": "838.10", "4.0": "838.10", "sp2": "993.6", "4.0-sp2": "993.6",
+		"5.5-sp2": "2448.4", "5.5-sp3": "2650.24", "5.5-sp4": "2653.23", "x": "", "5.5": ""} {
+		if got := BuildFor(in); got != want {
+			t.Errorf("BuildFor(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -82,6 +94,12 @@ func TestRenderCompanions(t *testing.T) {
 			"The message transfer agent (MTA) has stopped. Microsoft Exchange Server 4.0 (Build 993.6). (10)"},
 		{Record{ID: IDStart},
 			"The message transfer agent (MTA) has started. (10)"},
+		{Record{ID: IDStart, Build: Build55SP2},
+			"The message transfer agent (MTA) has started. Microsoft Exchange Server 5.5 (Build 2448.4). (10)"},
+		{Record{ID: IDStop, Build: Build55SP3},
+			"The message transfer agent (MTA) has stopped. Microsoft Exchange Server 5.5 (Build 2650.24). (10)"},
+		{Record{ID: IDStart, Build: Build55SP4},
+			"The message transfer agent (MTA) has started. Microsoft Exchange Server 5.5 (Build 2653.23). (10)"},
 		{Record{ID: 4242},
 			"The description for Event ID ( 4242 ) in Source ( MSExchangeMTA ) cannot be found."},
 	}

@@ -20,7 +20,15 @@ const (
 //	1277 An interoperability error occurred. Session error: the remotely initiated transport connection was refused. Control block index {kcb}. Type1[{own DN} PLATFORM KERNEL] (14)
 //	1198 An error occurred while processing an association to entity {entity}. Presentation error: state check failure. Current state {state}, service type {svc}, service flavor {flavor} Control block index {kcb}. The association will be terminated and restarted if necessary. [PLATFORM KERNEL 27 108] (14)
 //
-// The companions follow the KB articles that quote them: 9156 (Q166602) with
+// 2035, 4284 and 4287 have no variable fields; their texts are KB Q232602's
+// (4284 and 4287 also Q175354's):
+//
+//	2035 Lost connections to locality 0 (BASE POP4 DOWN(6)
+//	4284 An error has occurred during connection/disconnection. Error code=8511 [POP4 POP4 DOWN 4 179] (14)
+//	4287 An internal MTA error occurred. Contact Microsoft Product Support Services. Error code=8640 [POP4 POP4 DOWN4 18] (14)
+//
+// The companions follow the KB articles that quote them: 9156 (Q166602,
+// Q229643) with
 // r.Limit as the configured count, 9215 (Q170056) and 9221 (Q169143) with
 // r.Socket as the sockets error (10061 and 10054 when zero), 1294 (Q157630)
 // with r.Entity, and the 9298/9299 banners with r.Build. An ID outside the
@@ -49,6 +57,14 @@ func Render(r Record) string {
 			"The association will be terminated and restarted if necessary. "+
 			"[PLATFORM KERNEL 27 108] (14)",
 			r.Entity, r.State, r.Svc, r.Flavor, r.KCB)
+	case IDLostConnections:
+		// Sic: the KB's parenthesis is not closed.
+		return "Lost connections to locality 0 (BASE POP4 DOWN(6)"
+	case IDConnError:
+		return "An error has occurred during connection/disconnection. Error code=8511 [POP4 POP4 DOWN 4 179] (14)"
+	case IDInternalError:
+		return "An internal MTA error occurred. Contact Microsoft Product Support Services. " +
+			"Error code=8640 [POP4 POP4 DOWN4 18] (14)"
 	case IDNoControlBlocks:
 		return fmt.Sprintf("A resource limit has been reached while attempting to open an association. "+
 			"There are no free control blocks available for network type 1. "+
@@ -87,7 +103,18 @@ func buildClause(build string) string {
 	if build == "" {
 		return ""
 	}
-	return " Microsoft Exchange Server 4.0 (Build " + build + ")."
+	return " " + ProductOf(build) + " (Build " + build + ")."
+}
+
+// ProductOf returns the product a banner names for a build number: 5.5
+// for the 5.5 service packs' numbers, else 4.0 (the banners of the two
+// 4.0 builds, and any number the catalogue does not know).
+func ProductOf(build string) string {
+	switch build {
+	case Build55SP2, Build55SP3, Build55SP4:
+		return "Microsoft Exchange Server 5.5"
+	}
+	return "Microsoft Exchange Server 4.0"
 }
 
 // Complete returns r with the fields the catalogue determines filled in where

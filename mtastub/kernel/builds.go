@@ -50,9 +50,9 @@ const (
 // DefaultBuild is the build of a Config whose Build is empty.
 const DefaultBuild = "4.0-sp2"
 
-const (
-	product40 = "Microsoft Exchange Server 4.0"
-	product55 = "Microsoft Exchange Server 5.5"
+var (
+	product40 = eventlog.ProductOf(eventlog.BuildSP2)
+	product55 = eventlog.ProductOf(eventlog.Build55SP2)
 )
 
 // builds is the C1 table, in its order.

@@ -92,6 +92,10 @@ type kcb struct {
 	callingTSAP string
 	assoc       int
 	leaked      bool
+	// kept is a KCB a defect kept out of the pool in state 3 without a
+	// path (Q229643, Q232602, Q247419); held is one that also stays its
+	// connector's association (Q232602).
+	kept, held bool
 
 	conn     *connector
 	inflight []*outMsg
@@ -224,6 +228,7 @@ func (k *Kernel) toIdle(b *kcb) {
 	b.state, b.role, b.since = Idle, NoRole, time.Now()
 	b.path, b.dialing = nil, false
 	b.peer, b.entity, b.callingTSAP, b.assoc, b.leaked = "", "", "", 0, false
+	b.kept, b.held = false, false
 	if b.conn != nil && b.conn.kcb == b.idx {
 		b.conn.kcb = -1
 	}

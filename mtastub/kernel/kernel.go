@@ -82,12 +82,14 @@ type Config struct {
 	Window int
 	// Timers default to DefaultTimers; a zero field takes its default.
 	Timers Timers
-	// LeakProbability is the chance that an sp0 open error in state 2 leaks
-	// the KCB; nil means 1.0.
+	// LeakProbability is the chance that a leaking defect leaks the KCB
+	// when its trigger occurs (Q152877, Q229643, Q247419; for Q232602 that
+	// the association is held); nil means 1.0.
 	LeakProbability *float64
 	// Seed seeds the kernel's random choices (with the MTA name mixed in).
 	Seed int64
-	// ExtendedEvents turns on the companion events (9156, 9215, ...).
+	// ExtendedEvents turns on the companion events (9156, 9215, 9221, 1294,
+	// 9298/9299) on a 4.0 build; a 5.5 build logs them anyway.
 	ExtendedEvents bool
 	// FrameMax is the largest frame offered in CR (default 8192).
 	FrameMax int
@@ -141,6 +143,12 @@ type Kernel struct {
 
 	build   BuildInfo
 	defects []string
+	hooks   hooks
+	// companions is whether the companion events are on: always on a 5.5
+	// build, with ExtendedEvents on a 4.0 build (CATALOGUE.md C1).
+	companions bool
+	// pop4 is whether failed outbound opens log 4284 and 4287: a 5.5 build.
+	pop4 bool
 
 	// owned by the kernel goroutine:
 	kcbs       []*kcb
@@ -182,6 +190,9 @@ func Start(cfg Config) (*Kernel, error) {
 		cfg:        cfg,
 		build:      build,
 		defects:    defects,
+		hooks:      hooksFor(defects),
+		companions: cfg.ExtendedEvents || build.Product == product55,
+		pop4:       build.Product == product55,
 		log:        cfg.Logger.With("mta", cfg.Name),
 		dn:         eventlog.DN(cfg.Org, cfg.Site, cfg.Name),
 		rng:        rand.New(rand.NewPCG(uint64(cfg.Seed), h.Sum64())),
@@ -215,7 +226,7 @@ func Start(cfg Config) (*Kernel, error) {
 	go k.run()
 	k.wg.Add(1)
 	go k.acceptLoop()
-	if k.cfg.ExtendedEvents {
+	if k.companions {
 		k.post(event{kind: evCall, fn: func() { k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build.Banner}) }})
 	}
 	k.post(event{kind: evCall, fn: func() {
@@ -410,8 +421,8 @@ func (k *Kernel) Stop(ctx context.Context) error {
 	}
 	k.stoppd = true
 	k.stopMu.Unlock()
-	if k.cfg.ExtendedEvents {
-		_ = k.do(ctx, func() { k.emit(eventlog.Record{ID: eventlog.IDStop}) })
+	if k.companions {
+		_ = k.do(ctx, func() { k.emit(eventlog.Record{ID: eventlog.IDStop, Build: k.build.Banner}) })
 	}
 	close(k.done)
 	k.owner.Wait() // the owner has closed every path and stopped every timer
@@ -510,7 +521,7 @@ func (k *Kernel) peerDN(peer string) string {
 	return eventlog.DN(k.cfg.Org, k.cfg.Site, peer)
 }
 
-// leakDraw reports whether an sp0 open error leaks this time.
+// leakDraw reports whether a leaking defect leaks this time.
 func (k *Kernel) leakDraw() bool {
 	p := 1.0
 	if k.cfg.LeakProbability != nil {

@@ -49,6 +49,7 @@ type cause struct {
 	svc, flavor, reason int
 	abort               uint8 // ABORT reason to send; noAbort for none
 	what                string
+	keep                bool // a defect keeps the KCB out of the pool after the error abort
 }
 
 const noAbort = 0xFF
@@ -94,7 +95,7 @@ func (k *Kernel) handle(e event) {
 	case evRetry:
 		if c := k.connectors[e.peer]; c != nil && c.rseq == e.seq {
 			c.waiting = false
-			k.kick(c)
+			k.retry(c)
 		}
 	case evTimer:
 		b := k.kcbs[e.kcb]
@@ -109,10 +110,11 @@ func (k *Kernel) handle(e event) {
 	}
 }
 
-// fromPath routes what a path's reader saw. This is where the builds
-// differ in dispatch: sp2 drops anything from a path that is no longer the
-// KCB's current one (an old generation); sp0 has no generation check, so a
-// unit from a stale path reaches whatever the KCB is now.
+// fromPath routes what a path's reader saw. The dispatch hook is here: the
+// fixed build drops anything from a path that is no longer the KCB's
+// current one (an old generation); Q152877 has no generation check, so a
+// unit from a stale path reaches whatever the KCB is now. The path loss
+// and reassembly timer hooks are here too.
 func (k *Kernel) fromPath(e event) {
 	b, p := k.kcbs[e.kcb], e.path
 	current := b.path == p && b.gen == e.gen
@@ -121,7 +123,8 @@ func (k *Kernel) fromPath(e event) {
 			k.dropStale(b, p)
 			return
 		}
-		if !k.has(KBQ152877) || e.kind != evUnit || p.closed.Load() && !isStale(b, p) {
+		if b.kept || !k.dispatchStale(b, p, e.kind) {
+			// A KCB kept out of the pool without a path gets nothing.
 			k.log.Debug("dropped unit from old path", "kcb", b.idx, "unit", e.unit.Kind, "gen", e.gen, "now", b.gen)
 			return
 		}
@@ -143,9 +146,16 @@ func (k *Kernel) fromPath(e event) {
 		if isReset(e.err) {
 			reason = ReasonReset
 		}
-		k.fail(b, cause{svc: SvcTDisconnect, flavor: FlavorIndication, reason: reason, abort: noAbort, what: "transport disconnected: " + errText(e.err)})
+		c := cause{svc: SvcTDisconnect, flavor: FlavorIndication, reason: reason, abort: noAbort, what: "transport disconnected: " + errText(e.err)}
+		if k.holdOnPathLoss(b, c) {
+			k.hold(b, c)
+			return
+		}
+		k.fail(b, c)
 	case evReasm:
-		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonReasmTimer, abort: minip1.AbortTemporary, what: "reassembly timer"})
+		c := cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonReasmTimer, abort: minip1.AbortTemporary, what: "reassembly timer"}
+		c.keep = b.state == Associated && k.keepOnTimer(b, tReassembly)
+		k.fail(b, c)
 	}
 }
 
@@ -294,15 +304,9 @@ func (k *Kernel) connectRequest(b *kcb, u minip1.Unit) {
 		refuse(minip1.DRUnknownTSAP, b.idx, "unknown called TSAP "+u.CalledTSAP)
 		return
 	}
-	if k.has(KBQ152877) {
-		// sp0: a KCB left OpenPending by an open error still claims its
-		// calling TSAP, so a new CR from the same TSAP conflicts with it.
-		for _, o := range k.kcbs[1:] {
-			if o != b && o.state == OpenPending && o.role == Responder && o.callingTSAP == u.CallingTSAP {
-				refuse(minip1.DRDuplicateTSAP, o.idx, "duplicate calling TSAP "+u.CallingTSAP)
-				return
-			}
-		}
+	if reason, idx, why, ok := k.refuseCR(b, u); ok {
+		refuse(reason, idx, why)
+		return
 	}
 	b.callingTSAP = u.CallingTSAP
 	if u.TPDUSize >= 7 && u.TPDUSize <= 16 {
@@ -428,7 +432,9 @@ func (k *Kernel) timerFired(b *kcb, t timerKind) {
 	case t == tOpen && (b.state == TConPending || b.state == OpenPending):
 		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonOpenTimer, abort: noAbort, what: "open timer"})
 	case t == tTransfer && (b.state == Associated || b.state == Releasing):
-		k.fail(b, cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonXferTimer, abort: minip1.AbortTemporary, what: "transfer timer"})
+		c := cause{svc: SvcTimer, flavor: FlavorIndication, reason: ReasonXferTimer, abort: minip1.AbortTemporary, what: "transfer timer"}
+		c.keep = k.keepOnTimer(b, tTransfer)
+		k.fail(b, c)
 	case t == tLifetime && b.state == Associated && len(b.inflight) == 0 && len(b.conn.queue) == 0:
 		b.state = Releasing
 		k.send(b, &minip1.Unit{Kind: minip1.KindRelease})
@@ -451,6 +457,9 @@ func (k *Kernel) fail(b *kcb, c cause) {
 	k.log.Debug("association failed", "kcb", b.idx, "state", b.state, "role", b.role, "peer", b.peer, "why", c.what)
 	conn := b.conn
 	k.requeue(b)
+	if conn != nil && b.role == Initiator && b.state <= OpenPending {
+		k.openFailed(conn, b.idx)
+	}
 	if b.state <= OpenPending {
 		if c.abort == minip1.AbortProtocol && b.path != nil {
 			// A protocol error before the association exists is answered
@@ -480,7 +489,7 @@ func (k *Kernel) failureEvent(b *kcb, c cause) {
 	} else {
 		k.emit(eventlog.Record{ID: eventlog.IDAssocError, KCB: b.idx, State: int(b.state), Svc: svc, Flavor: flavor, Reason: reason, Assoc: b.assoc, Entity: b.entity})
 	}
-	if !k.cfg.ExtendedEvents {
+	if !k.companions {
 		return
 	}
 	if c.reason == ReasonReset {
@@ -491,14 +500,15 @@ func (k *Kernel) failureEvent(b *kcb, c cause) {
 	}
 }
 
-// openError is the first differing hook. sp2: close, bump generation,
-// clear, Idle. sp0: a responder KCB in OpenPending is not returned — it
-// stays OpenPending with its entity and calling TSAP, and no socket (leaked).
+// openError returns b to the pool after an open error: close, bump
+// generation, clear, Idle. The open error hook may keep it instead (Q152877:
+// a responder KCB in OpenPending stays OpenPending with its entity and
+// calling TSAP, and no socket: leaked).
 func (k *Kernel) openError(b *kcb) {
 	if b.path != nil && !b.path.finishing() {
 		b.path.close()
 	}
-	if k.has(KBQ152877) && b.state == OpenPending && b.role == Responder && k.leakDraw() {
+	if k.keepOnOpenError(b) {
 		b.stopTimers()
 		b.path, b.leaked = nil, true
 		k.log.Debug("KCB leaked in OpenPending", "kcb", b.idx, "calling", b.callingTSAP)
@@ -507,21 +517,27 @@ func (k *Kernel) openError(b *kcb) {
 	k.toIdle(b)
 }
 
-// errorAbort is the second differing hook. sp2: ABORT, close now, bump
-// generation, Idle. sp0: Idle at once, but the old socket stays attached
-// (stale) until the disconnect timer, and what it still carries is
-// dispatched to the KCB.
+// errorAbort ends b's association after a failure in states 3–5: ABORT,
+// close now, bump generation, Idle. With c.keep (the timer expiry hook) the
+// KCB is not returned (keep). The error abort hook may leave the old
+// socket attached instead (Q152877: Idle at once, but the socket stays
+// attached, stale, until the disconnect timer, and what it still carries
+// is dispatched to the KCB).
 func (k *Kernel) errorAbort(b *kcb, c cause) {
 	p := b.path
 	var abort outFrame
 	if c.abort != noAbort {
 		abort = k.encode(&minip1.Unit{Kind: minip1.KindAbort, Reason: c.abort, Source: 0}, b.frameMax)
 	}
+	if c.keep {
+		k.keep(b, abort)
+		return
+	}
 	k.toIdle(b)
 	if p == nil {
 		return
 	}
-	if !k.has(KBQ152877) {
+	if !k.staleOnErrorAbort(b) {
 		p.finish(abort, k.cfg.Timers.Disconnect)
 		return
 	}
@@ -573,7 +589,15 @@ func (k *Kernel) scheduleRetry(c *connector) {
 // kick opens an association for c if it has mail and none is open.
 func (k *Kernel) kick(c *connector) {
 	if c.kcb >= 0 {
-		if b := k.kcbs[c.kcb]; b.state == Associated {
+		b := k.kcbs[c.kcb]
+		switch {
+		case b.state == Associated && b.held:
+			// Held without a path (Q232602): the connector does not dial;
+			// its retries find the association and fail (retry).
+			if !c.waiting && len(c.queue) > 0 {
+				k.scheduleRetry(c)
+			}
+		case b.state == Associated:
 			k.pump(b)
 		}
 		return
@@ -587,7 +611,7 @@ func (k *Kernel) kick(c *connector) {
 	}
 	idx := k.allocIdle()
 	if idx < 0 {
-		if k.cfg.ExtendedEvents {
+		if k.companions {
 			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Entity: k.peerDN(c.peer), Limit: len(k.kcbs)})
 		}
 		k.scheduleRetry(c)
@@ -617,7 +641,7 @@ func (k *Kernel) dialed(e event) {
 	b.dialing = false
 	delete(k.dialCancel, b.idx)
 	if e.err != nil {
-		if k.cfg.ExtendedEvents && isRefused(e.err) {
+		if k.companions && isRefused(e.err) {
 			k.emit(eventlog.Record{ID: eventlog.IDConnectRefused, Entity: b.entity, Socket: 10061})
 		}
 		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonOpenError, abort: noAbort, what: "dial: " + e.err.Error()})
@@ -635,7 +659,7 @@ func (k *Kernel) accepted(conn net.Conn) {
 	if idx < 0 {
 		k.counters.Refused++
 		k.emit(eventlog.Record{ID: eventlog.IDConnRefused, KCB: k.refusalIndex()})
-		if k.cfg.ExtendedEvents {
+		if k.companions {
 			k.emit(eventlog.Record{ID: eventlog.IDNoControlBlocks, Limit: len(k.kcbs)})
 		}
 		k.refuseNoKCB(conn)
@@ -735,3 +759,80 @@ func cnOf(dn string) string {
 }
 
 func log2(n int) uint8 { return uint8(bits.Len(uint(n)) - 1) }
+
+// keep leaves b out of the pool after its error abort (the timer expiry
+// hook: Q229643, Q247419): the ABORT is written and the socket closed,
+// timers stopped, the generation bumped, the in-flight messages already
+// re-queued; b stays in its state with its peer and entity, no socket
+// (leaked). Its connector lets it go, so its next open claims another KCB.
+func (k *Kernel) keep(b *kcb, abort outFrame) {
+	b.stopTimers()
+	b.gen++
+	if b.path != nil {
+		b.path.finish(abort, k.cfg.Timers.Disconnect)
+	} else {
+		putFrame(abort.buf)
+	}
+	b.path, b.leaked, b.kept = nil, true, true
+	if b.conn != nil && b.conn.kcb == b.idx {
+		b.conn.kcb = -1
+	}
+	b.conn, b.inflight = nil, nil
+	if b.reasm != nil {
+		b.reasm.Reset()
+	}
+	k.log.Debug("KCB leaked in state 3", "kcb", b.idx, "role", b.role, "peer", b.peer)
+}
+
+// hold keeps initiator b as its connector's association after its path
+// ended (the path loss hook: Q232602): 2035 (and 9221 for a reset, with
+// the companions), the socket closed, timers stopped, the in-flight
+// messages back in the queue. b stays Associated with no socket (leaked)
+// and its connector never dials while it lasts: each retry finds it and
+// fails (retry).
+func (k *Kernel) hold(b *kcb, c cause) {
+	k.emit(eventlog.Record{ID: eventlog.IDLostConnections, KCB: b.idx, Assoc: b.assoc, Entity: b.entity})
+	if k.companions && c.reason == ReasonReset {
+		k.emit(eventlog.Record{ID: eventlog.IDConnReset, KCB: b.idx, Entity: b.entity})
+	}
+	k.log.Debug("association held without a path", "kcb", b.idx, "peer", b.peer, "why", c.what)
+	k.requeue(b)
+	b.stopTimers()
+	b.gen++
+	if b.path != nil {
+		b.path.close()
+	}
+	b.path, b.leaked, b.kept, b.held = nil, true, true, true
+	if b.reasm != nil {
+		b.reasm.Reset()
+	}
+	k.scheduleRetry(b.conn)
+}
+
+// retry is a connector's open_interval retry: it opens an association if
+// mail waits. A connector whose association is held without a path
+// (Q232602) does not dial: the attempt fails at once, logging 4284 and
+// 4287 while mail is queued, and is tried again open_interval later.
+func (k *Kernel) retry(c *connector) {
+	if c.kcb >= 0 {
+		if b := k.kcbs[c.kcb]; b.held {
+			if len(c.queue) > 0 {
+				k.openFailed(c, b.idx)
+				k.scheduleRetry(c)
+			}
+			return
+		}
+	}
+	k.kick(c)
+}
+
+// openFailed logs a failed outbound open of connector c (on KCB idx) while
+// mail is queued: 4284 and 4287 on a 5.5 build (Q175354); nothing on 4.0.
+func (k *Kernel) openFailed(c *connector, idx int) {
+	if !k.pop4 || len(c.queue) == 0 {
+		return
+	}
+	entity := k.peerDN(c.peer)
+	k.emit(eventlog.Record{ID: eventlog.IDConnError, KCB: idx, Entity: entity})
+	k.emit(eventlog.Record{ID: eventlog.IDInternalError, KCB: idx, Entity: entity})
+}
