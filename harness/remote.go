@@ -71,7 +71,7 @@ type remoteConfig struct {
 type remoteNode struct {
 	name string
 	c    *admin.Client
-	mode kernel.Mode
+	mode string
 	dn   string
 	addr string
 	log  *slog.Logger
@@ -247,7 +247,7 @@ func (n *remoteNode) deliveryLine(i int, d admin.Delivery) error {
 func (n *remoteNode) Name() string { return n.name }
 
 // Mode implements node: the build the stub reports.
-func (n *remoteNode) Mode() kernel.Mode { return n.mode }
+func (n *remoteNode) Mode() string { return n.mode }
 
 // Addr implements node: the stub's MiniP1 address as its proxies reach it.
 func (n *remoteNode) Addr() string { return n.addr }

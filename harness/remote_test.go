@@ -24,7 +24,7 @@ func adminStub(t *testing.T, spec scenario.MTASpec, seed int64, token string, mu
 	t.Helper()
 	lp := spec.LeakProbability
 	cfg := mtastub.Config{
-		Name: spec.Name, Org: spec.Org, Site: spec.Site, Mode: kernel.Mode(spec.Mode), KCBs: spec.KCBs,
+		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.Mode, KCBs: spec.KCBs,
 		Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: seed,
 		ExtendedEvents: spec.ExtendedEvents,
 	}
@@ -208,7 +208,7 @@ func TestRemoteMismatchIsInputError(t *testing.T) {
 	sc := loadScenario(t, "", healthyExpect)
 	cp := *sc
 	cp.MTAs = slices.Clone(sc.MTAs)
-	cp.MTAs[1].Admin = adminStub(t, cp.MTAs[1], sc.Seed, "", func(c *mtastub.Config) { c.Mode, c.KCBs = kernel.SP0, 6 })
+	cp.MTAs[1].Admin = adminStub(t, cp.MTAs[1], sc.Seed, "", func(c *mtastub.Config) { c.Build, c.KCBs = "sp0", 6 })
 	_, err := Run(testkit.Context(t), &cp, Options{})
 	var in *InputError
 	if !errors.As(err, &in) {

@@ -1,7 +1,9 @@
-// Package mtastub is a stub Exchange 4.0 MTA: it speaks MiniP1 over TCP,
-// owns a pool of kernel control blocks (KCBs) in one of two builds (sp0, the
-// Q152877 defect; sp2, fixed), keeps an outbound queue and a received-id set
-// in a store, and writes Windows-style event records.
+// Package mtastub is a stub Exchange MTA: it speaks MiniP1 over TCP, owns
+// a pool of kernel control blocks (KCBs) in one of the builds of
+// CATALOGUE.md C1 (4.0 alias sp0 with the Q152877 defect, 4.0-sp2 alias
+// sp2, and the 5.5 service packs with theirs: kernel.Builds), keeps an
+// outbound queue and a received-id set in a store, and writes Windows-style
+// event records.
 //
 // Start an MTA from a Config, Submit messages to a peer, watch it through
 // Snapshot, Events and Deliveries, and Restart it (the KB workaround): the
@@ -30,9 +32,8 @@ type Config struct {
 	Name string
 	// Org and Site build its DN (default ORG and SITE).
 	Org, Site string
-	// Mode is the old name of the build, sp0 or sp2. Deprecated: use Build.
-	Mode kernel.Mode
-	// Build is the build's name or alias (kernel.Builds; default 4.0-sp2).
+	// Build is the build's name or alias (kernel.Builds; default 4.0-sp2:
+	// "sp0" and "sp2" name the two 4.0 builds).
 	Build string
 	// Defects, with OverrideDefects, replaces the build's defect set by
 	// exactly these KB ids.
@@ -45,11 +46,13 @@ type Config struct {
 	Window int
 	// Timers: a zero field takes its default (kernel.DefaultTimers).
 	Timers kernel.Timers
-	// LeakProbability is the chance an sp0 open error leaks (nil = 1.0).
+	// LeakProbability is the chance a leaking defect leaks when its
+	// trigger occurs (nil = 1.0).
 	LeakProbability *float64
 	// Seed seeds the MTA's random choices.
 	Seed int64
-	// ExtendedEvents turns on the companion events.
+	// ExtendedEvents turns on the companion events on a 4.0 build (a 5.5
+	// build logs them anyway).
 	ExtendedEvents bool
 	// Listen is the address to listen on (default 127.0.0.1:0).
 	Listen string
@@ -92,23 +95,11 @@ func Start(ctx context.Context, cfg Config) (*MTA, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	build := cfg.Build
-	if cfg.Mode != "" {
-		b, ok := kernel.LookupBuild(string(cfg.Mode))
-		if !ok || b.Alias != string(cfg.Mode) {
-			return nil, fmt.Errorf("mtastub: %s: config: mode %q (want sp0 or sp2)", cfg.Name, cfg.Mode)
-		}
-		if build == "" {
-			build = b.Name
-		} else if bb, ok := kernel.LookupBuild(build); ok && bb.Name != b.Name {
-			return nil, fmt.Errorf("mtastub: %s: config: mode %q and build %q disagree", cfg.Name, cfg.Mode, cfg.Build)
-		}
-	}
-	b, defects, err := kernel.ResolveBuild(build, cfg.Defects, cfg.OverrideDefects)
+	b, defects, err := kernel.ResolveBuild(cfg.Build, cfg.Defects, cfg.OverrideDefects)
 	if err != nil {
 		return nil, fmt.Errorf("mtastub: %s: config: %w", cfg.Name, err)
 	}
-	cfg.Build, cfg.Mode = b.Name, ""
+	cfg.Build = b.Name
 	m := &MTA{cfg: cfg, build: b, defects: defects, events: eventlog.NewLog(cfg.Name, nil), peers: map[string]string{}}
 	for n, a := range cfg.Peers {
 		m.peers[n] = a
@@ -156,14 +147,9 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 // Name returns the MTA's name.
 func (m *MTA) Name() string { return m.cfg.Name }
 
-// Mode returns the MTA's build's alias (sp0, sp2), or its name when it
-// has none. Deprecated: use Build.
-func (m *MTA) Mode() kernel.Mode {
-	if m.build.Alias != "" {
-		return kernel.Mode(m.build.Alias)
-	}
-	return kernel.Mode(m.build.Name)
-}
+// Mode returns what the old mode fields show for the MTA's build: its
+// alias (sp0, sp2) when it has one, else its name (5.5-sp2, ...).
+func (m *MTA) Mode() string { return m.build.ModeName() }
 
 // Build returns the MTA's build.
 func (m *MTA) Build() kernel.BuildInfo {

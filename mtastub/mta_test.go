@@ -14,16 +14,16 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // pair starts A and B over real loopback TCP, A dialing B directly.
-func pair(t *testing.T, mode kernel.Mode) (a, b *MTA) {
+func pair(t *testing.T, mode string) (a, b *MTA) {
 	t.Helper()
 	ctx := context.Background()
 	timers := kernel.Timers{Lifetime: 100 * time.Millisecond}
-	b, err := Start(ctx, Config{Name: "B", Mode: mode, KCBs: 4, Timers: timers})
+	b, err := Start(ctx, Config{Name: "B", Build: mode, KCBs: 4, Timers: timers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = b.Close(ctx) })
-	a, err = Start(ctx, Config{Name: "A", Mode: mode, KCBs: 4, Timers: timers, Peers: map[string]string{"B": b.Addr()}})
+	a, err = Start(ctx, Config{Name: "A", Build: mode, KCBs: 4, Timers: timers, Peers: map[string]string{"B": b.Addr()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func waitDelivered(t *testing.T, b *MTA, n int) {
 }
 
 func TestTransferExactlyOnceAndRelease(t *testing.T) {
-	for _, mode := range []kernel.Mode{kernel.SP2, kernel.SP0} {
+	for _, mode := range []string{"sp2", "sp0"} {
 		t.Run(string(mode), func(t *testing.T) {
 			a, b := pair(t, mode)
 			ctx := context.Background()
@@ -89,7 +89,7 @@ func TestTransferExactlyOnceAndRelease(t *testing.T) {
 }
 
 func TestRestartKeepsStoreAndAddress(t *testing.T) {
-	a, b := pair(t, kernel.SP2)
+	a, b := pair(t, "sp2")
 	ctx := context.Background()
 	addr := b.Addr()
 	if err := b.Restart(ctx); err != nil {

@@ -119,7 +119,7 @@ func serve(ctx context.Context, s *stubconfig.Settings, log *slog.Logger, stdout
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(aln) }()
 
-	log.Info("mtastub started", "listen", m.Addr(), "admin", aln.Addr().String(), "mode", string(m.Mode()),
+	log.Info("mtastub started", "listen", m.Addr(), "admin", aln.Addr().String(), "build", m.Build().Name, "defects", m.Defects(),
 		"kcbs", s.KCBs, "window", s.Window, "peers", s.Peers, "store", storeKind, "token", s.Token != "")
 	fmt.Fprintf(stdout, "mtastub %s listening on %s admin on http://%s\n", s.Name, m.Addr(), aln.Addr())
 

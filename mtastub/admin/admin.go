@@ -185,9 +185,10 @@ type Pool struct {
 
 // Status is the body of GET /v1/status.
 type Status struct {
-	Name string      `json:"name"`
-	DN   string      `json:"dn"`
-	Mode kernel.Mode `json:"mode"`
+	Name string `json:"name"`
+	DN   string `json:"dn"`
+	// Mode is the build's alias (sp0, sp2), or its name when it has none.
+	Mode string `json:"mode"`
 	// Build is the MTA's build (kernel.Builds); Defects the KB ids of the
 	// defects it runs with.
 	Build   string   `json:"build"`

@@ -167,13 +167,37 @@ func readLines[T any](t *testing.T, body string) []T {
 	return out
 }
 
+// TestStatusNamesBuildAndDefects: /v1/status names the build and its
+// defects, and a defect set given for an experiment replaces the build's.
+func TestStatusNamesBuildAndDefects(t *testing.T) {
+	for _, tc := range []struct {
+		cfg         mtastub.Config
+		mode, build string
+		defects     string
+	}{
+		{mtastub.Config{Name: "A", KCBs: 4, Build: "5.5-sp2"}, "5.5-sp2", "5.5-sp2", `["Q229643","Q232602"]`},
+		{mtastub.Config{Name: "A", KCBs: 4, Build: "sp0"}, "sp0", "4.0", `["Q152877"]`},
+		{mtastub.Config{Name: "A", KCBs: 4, Build: "5.5-sp3", Defects: []string{"Q232602"}, OverrideDefects: true}, "5.5-sp3", "5.5-sp3", `["Q232602"]`},
+	} {
+		a := startStub(t, tc.cfg, Options{})
+		body := a.must(t, "GET", "/v1/status", "", 200)
+		want := fmt.Sprintf(`"mode":%q,"build":%q,"defects":%s,`, tc.mode, tc.build, tc.defects)
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: status %s, want it to hold %s", tc.build, body, want)
+		}
+	}
+}
+
 func TestHappyPath(t *testing.T) {
 	b := startStub(t, mtastub.Config{Name: "B", KCBs: 4}, Options{})
 	a := startStub(t, mtastub.Config{Name: "A", KCBs: 4, Org: "LAB"}, Options{})
 	st := a.status(t)
 	if st.Name != "A" || st.DN != "/O=LAB/OU=SITE/CN=CONFIGURATION/CN=SERVERS/CN=A/CN=MICROSOFT MTA" ||
-		st.Mode != kernel.SP2 || !st.Running || st.Pool.Size != 4 || st.Pool.Idle != 3 || st.Addr != a.mta.Addr() {
+		st.Mode != "sp2" || !st.Running || st.Pool.Size != 4 || st.Pool.Idle != 3 || st.Addr != a.mta.Addr() {
 		t.Fatalf("status = %+v", st)
+	}
+	if st.Build != "4.0-sp2" || st.Defects == nil || len(st.Defects) != 0 {
+		t.Fatalf("status build %q defects %#v, want 4.0-sp2 and none", st.Build, st.Defects)
 	}
 
 	out := a.must(t, "PUT", "/v1/peers/B", fmt.Sprintf(`{"address":%q}`, b.mta.Addr()), 200)

@@ -72,6 +72,15 @@ var defectTable = []DefectInfo{
 	{KB: KBQ247419, Title: "Control blocks still leak under stress or slow connections", Build: "5.5-sp3", FixedIn: "5.5-sp4"},
 }
 
+// ModeName is what the old mode fields show for b: its alias (sp0, sp2)
+// when it has one, else its name.
+func (b BuildInfo) ModeName() string {
+	if b.Alias != "" {
+		return b.Alias
+	}
+	return b.Name
+}
+
 func (b BuildInfo) clone() BuildInfo {
 	b.Defects = slices.Clone(b.Defects)
 	return b

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // With extended events on, a pool with no free KCB logs 9156 naming the
@@ -14,7 +13,7 @@ func TestExtendedCompanions(t *testing.T) {
 	for _, ext := range []bool{false, true} {
 		name := map[bool]string{false: "off", true: "on"}[ext]
 		t.Run(name, func(t *testing.T) {
-			forModes(t, func(t *testing.T, mode kernel.Mode) {
+			forModes(t, func(t *testing.T, mode string) {
 				opts := []option{withKCBs(2)}
 				if ext {
 					opts = append(opts, withExtended())

@@ -196,12 +196,12 @@ func withPeer(name, addr string) option {
 }
 
 // startKernel starts an MTA named name listening on address name of n.
-func startKernel(t *testing.T, n *fakeNet, name string, mode kernel.Mode, opts ...option) *harness {
+func startKernel(t *testing.T, n *fakeNet, name string, mode string, opts ...option) *harness {
 	t.Helper()
 	h := &harness{t: t, net: n, name: name, log: eventlog.NewLog(name, nil)}
 	cfg := kernel.Config{
 		Name:     name,
-		Mode:     mode,
+		Build:    mode,
 		Listener: n.listen(name),
 		Dial:     n.Dial,
 		Events:   h.log,

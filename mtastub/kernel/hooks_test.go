@@ -55,12 +55,12 @@ func TestBuildHooks(t *testing.T) {
 	rows := []struct {
 		name      string
 		identical bool
-		run       func(t *testing.T, mode kernel.Mode) outcome
+		run       func(t *testing.T, mode string) outcome
 		sp0, sp2  outcome
 	}{
 		{
 			name: "open error state 1: reset before CR (responder)", identical: true,
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				p := h.dialIn()
@@ -72,7 +72,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "open error state 1: CR answered by close (initiator)", identical: true,
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
@@ -88,7 +88,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "open error state 2: close after BIND (initiator returns to Idle)", identical: true,
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
@@ -105,13 +105,13 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK open error: CC then close before BIND (responder state 2)",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				p := h.connectIn("A.1")
 				p.close()
 				o := observe(h, p)
-				if mode == kernel.SP0 {
+				if mode == sp0 {
 					s := h.snap()
 					b := s.KCBs[1]
 					if !b.Leaked || b.Live || b.CallingTSAP != "A.1" || b.Role != "responder" {
@@ -128,7 +128,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK error abort: transfer timer (old socket stays attached in sp0)",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
@@ -146,7 +146,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "T-DISCONNECT of a stale path reaching an Idle KCB is no state check failure", identical: true,
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
@@ -160,7 +160,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK dispatch: TRANSFER finished after the reassembly abort (responder)",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				p := h.associateIn("A.1")
@@ -170,7 +170,7 @@ func TestBuildHooks(t *testing.T) {
 				}
 				time.Sleep(400 * time.Millisecond) // > reassembly, < reassembly + disconnect
 				err := p.write(f[5:])
-				equal(t, "rest of the frame written", err == nil, mode == kernel.SP0)
+				equal(t, "rest of the frame written", err == nil, mode == sp0)
 				equal(t, "delivered", len(h.deliveries()), 0)
 				return observe(h, p)
 			},
@@ -179,7 +179,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK dispatch: ACK after the transfer timer (initiator)",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withKCBs(3), withPeer("B", "B"))
 				defer h.close()
@@ -187,7 +187,7 @@ func TestBuildHooks(t *testing.T) {
 				p.expect(minip1.KindAbort)
 				time.Sleep(50 * time.Millisecond) // before the retry claims KCB 1 again
 				err := p.write(frame(minip1.Unit{Kind: minip1.KindAck, Seq: tr.Seq, MsgID: tr.MsgID}))
-				equal(t, "late ACK written", err == nil, mode == kernel.SP0)
+				equal(t, "late ACK written", err == nil, mode == sp0)
 				o := observe(h, p)
 				equal(t, "acked", h.snap().Acked, 0)
 				return o
@@ -197,7 +197,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK inbound CR: same calling TSAP as a leaked KCB",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				p1 := h.connectIn("A.1")
@@ -212,7 +212,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "pool pressure: more inbound connections than KCBs", identical: true,
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				h.connectIn("A.1")
@@ -226,7 +226,7 @@ func TestBuildHooks(t *testing.T) {
 		},
 		{
 			name: "HOOK open error under pool pressure: 1277 names the leaked KCB",
-			run: func(t *testing.T, mode kernel.Mode) outcome {
+			run: func(t *testing.T, mode string) outcome {
 				h := startKernel(t, newFakeNet(), "B", mode, withKCBs(3))
 				defer h.close()
 				h.connectIn("A.1").close()
@@ -242,13 +242,13 @@ func TestBuildHooks(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			got := map[kernel.Mode]outcome{}
+			got := map[string]outcome{}
 			for _, mode := range modes {
 				t.Run(string(mode), func(t *testing.T) {
 					synctest.Test(t, func(t *testing.T) {
 						o := row.run(t, mode)
 						want := row.sp2
-						if mode == kernel.SP0 {
+						if mode == sp0 {
 							want = row.sp0
 						}
 						if !reflect.DeepEqual(o, want) {
@@ -261,8 +261,8 @@ func TestBuildHooks(t *testing.T) {
 			if len(got) != 2 {
 				return
 			}
-			if same := reflect.DeepEqual(got[kernel.SP0], got[kernel.SP2]); same != row.identical {
-				t.Errorf("sp0 and sp2 outcomes identical = %v, want %v:\n sp0 %+v\n sp2 %+v", same, row.identical, got[kernel.SP0], got[kernel.SP2])
+			if same := reflect.DeepEqual(got[sp0], got[sp2]); same != row.identical {
+				t.Errorf("sp0 and sp2 outcomes identical = %v, want %v:\n sp0 %+v\n sp2 %+v", same, row.identical, got[sp0], got[sp2])
 			}
 		})
 	}

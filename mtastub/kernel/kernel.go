@@ -17,16 +17,6 @@ import (
 	"github.com/mtastorm/mtastorm/mtastub/store"
 )
 
-// Mode selects the build of the MTA kernel.
-type Mode string
-
-const (
-	// SP2 is Exchange 4.0 with Service Pack 2: the fixed build.
-	SP2 Mode = "sp2"
-	// SP0 is Exchange 4.0 before SP2: the build with the Q152877 defect.
-	SP0 Mode = "sp0"
-)
-
 // Timers are the kernel's protocol timers (scenario key `timers:`).
 type Timers struct {
 	// Open bounds each open state (TConPending, OpenPending) of an association.
@@ -65,8 +55,6 @@ type Config struct {
 	Name string
 	// Org and Site build the MTA's DN (default ORG, SITE).
 	Org, Site string
-	// Mode is the old name of the build: sp0 or sp2. Deprecated: use Build.
-	Mode Mode
 	// Build is the build's name or alias (CATALOGUE.md C1; default
 	// DefaultBuild, 4.0-sp2). It sets the banners and the defects.
 	Build string
@@ -253,23 +241,11 @@ func (cfg *Config) normalize() error {
 // withDefaults checks the values of cfg and gives its zero fields their
 // defaults.
 func (cfg *Config) withDefaults() error {
-	switch cfg.Mode {
-	case "":
-	case SP0, SP2:
-		if cfg.Build == "" {
-			cfg.Build = string(cfg.Mode)
-		} else if b, ok := LookupBuild(cfg.Build); !ok || b.Alias != string(cfg.Mode) {
-			return fmt.Errorf("kernel: %s: config: mode %q and build %q disagree", cfg.Name, cfg.Mode, cfg.Build)
-		}
-	default:
-		return fmt.Errorf("kernel: %s: config: mode %q (want sp0 or sp2)", cfg.Name, cfg.Mode)
-	}
 	b, _, err := cfg.resolveBuild()
 	if err != nil {
 		return err
 	}
 	cfg.Build = b.Name
-	cfg.Mode = Mode(b.Alias)
 	if cfg.KCBs == 0 {
 		cfg.KCBs = 8
 	}
@@ -316,19 +292,12 @@ func (cfg *Config) withDefaults() error {
 // DN returns the MTA's distinguished name.
 func (k *Kernel) DN() string { return k.dn }
 
-// Mode returns the kernel's build's alias, "" for a build without one.
-// Deprecated: use Build.
-func (k *Kernel) Mode() Mode { return k.cfg.Mode }
-
 // Build returns the kernel's build.
 func (k *Kernel) Build() BuildInfo { return k.build.clone() }
 
 // Defects returns the KB ids of the defects the kernel runs with, in
 // catalogue order: its build's, or Config.Defects with OverrideDefects.
 func (k *Kernel) Defects() []string { return slices.Clone(k.defects) }
-
-// has reports whether the kernel runs with defect kb.
-func (k *Kernel) has(kb string) bool { return slices.Contains(k.defects, kb) }
 
 // post hands an event to the kernel goroutine; it gives up once the kernel stopped.
 func (k *Kernel) post(e event) bool {

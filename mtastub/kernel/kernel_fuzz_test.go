@@ -120,9 +120,9 @@ type script struct {
 }
 
 func runScript(t *testing.T, in []byte) {
-	mode := kernel.SP2
+	mode := sp2
 	if in[0]&1 != 0 {
-		mode = kernel.SP0
+		mode = sp0
 	}
 	n := newFakeNet()
 	s := &script{t: t, role: kernel.Responder}

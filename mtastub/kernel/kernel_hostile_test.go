@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/minip1"
-	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // A peer that opens more partial messages than the window is aborted as a
@@ -14,7 +13,7 @@ import (
 // messages in flight, and each partial message costs the responder a
 // buffer (up to 64 KiB for a first segment announcing 16 MB).
 func TestHostileTooManyPartialMessages(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		p := h.associateIn("A.1") // window 4
@@ -34,7 +33,7 @@ func TestHostileTooManyPartialMessages(t *testing.T) {
 // association once a bounded number of frames wait for it, rather than
 // have the responder queue an ACK (each in an 8 KiB buffer) per message.
 func TestHostileUnreadAcks(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		c, err := h.net.Dial(context.Background(), "B")
@@ -70,7 +69,7 @@ func TestHostileUnreadAcks(t *testing.T) {
 		for _, e := range ev[1:] {
 			// sp0 keeps the old socket attached for `disconnect`, and what
 			// it still carries reaches the Idle KCB: 1198, by design.
-			if mode != kernel.SP0 || e != "1198 kcb=1 [0 20 2]" {
+			if mode != sp0 || e != "1198 kcb=1 [0 20 2]" {
 				t.Fatalf("unexpected event %s after the 1004 (%s)", e, mode)
 			}
 		}

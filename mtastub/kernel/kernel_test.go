@@ -19,10 +19,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var modes = []kernel.Mode{kernel.SP0, kernel.SP2}
+// The two 4.0 builds by their old mode names, which the kernel takes as aliases.
+const (
+	sp0 = "sp0"
+	sp2 = "sp2"
+)
+
+var modes = []string{sp0, sp2}
 
 // forModes runs f in a fresh synctest bubble for each build.
-func forModes(t *testing.T, f func(t *testing.T, mode kernel.Mode)) {
+func forModes(t *testing.T, f func(t *testing.T, mode string)) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { f(t, mode) })
@@ -56,7 +62,7 @@ func idle(n int) []kernel.State { return slices.Repeat([]kernel.State{kernel.Idl
 // exactly `open` after the open began, the KCB back to Idle in both builds,
 // the next attempt `open_interval` later with the next calling TSAP.
 func TestOpenTimerInitiatorState1(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 		defer h.close()
@@ -92,7 +98,7 @@ func TestOpenTimerInitiatorState1(t *testing.T) {
 // The initiator's open timer in state 2 (BIND sent, no answer): 1004
 // [2 20 1 8] with mail queued; the initiator's KCB returns to Idle in both builds.
 func TestOpenTimerInitiatorState2(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 		defer h.close()
@@ -119,7 +125,7 @@ func TestOpenTimerInitiatorState2(t *testing.T) {
 // The responder's open timer: 1008 (entity unknown) with the timer service
 // and reason 8; state 1 returns to Idle in both builds, state 2 leaks in sp0 only.
 func TestOpenTimerResponder(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "B", mode)
 		defer h.close()
@@ -139,7 +145,7 @@ func TestOpenTimerResponder(t *testing.T) {
 		equalSlice(t, "events", h.events(), []string{"1008 kcb=1 [1 27]", "1008 kcb=1 [2 27]"})
 		p2.expectEOF()
 		s := h.snap()
-		if mode == kernel.SP0 {
+		if mode == sp0 {
 			equal(t, "leaked", s.Leaked, 1)
 			equal(t, "KCB 1 state", s.KCBs[1].State, kernel.OpenPending)
 			equal(t, "KCB 1 calling TSAP", s.KCBs[1].CallingTSAP, "A.1")
@@ -157,7 +163,7 @@ func TestOpenRetryInterval(t *testing.T) {
 		t.Run(iv.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				n := newFakeNet()
-				h := startKernel(t, n, "A", kernel.SP2, withPeer("B", "B"), withExtended(),
+				h := startKernel(t, n, "A", sp2, withPeer("B", "B"), withExtended(),
 					withTimers(kernel.Timers{OpenInterval: iv}))
 				defer h.close()
 				n.setDown("B", true)
@@ -195,7 +201,7 @@ func TestOpenRetryInterval(t *testing.T) {
 // ABORT reason 3 and logs 1004 [3 20 1 4]; the message is re-sent with the
 // same id on the next association.
 func TestTransferTimer(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 		defer h.close()
@@ -238,7 +244,7 @@ func TestTransferTimer(t *testing.T) {
 // initiator sends RELEASE; RELEASE confirm ends it and the pool is back to
 // Idle with no error event.
 func TestLifetimeRelease(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 		defer h.close()
@@ -268,7 +274,7 @@ func TestLifetimeRelease(t *testing.T) {
 // A RELEASE confirmed by the responder leaves it in TDiscPending until the
 // initiator closes or, at the latest, `disconnect` later.
 func TestDisconnectTimer(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "B", mode)
 		defer h.close()
@@ -297,7 +303,7 @@ func TestDisconnectTimer(t *testing.T) {
 // A frame whose bytes take longer than `reassembly` fails the association:
 // 1004 [3 27 2 5] and ABORT reason 3.
 func TestReassemblyTimer(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "B", mode)
 		defer h.close()
@@ -323,7 +329,7 @@ func TestReassemblyTimer(t *testing.T) {
 
 // A frame that completes within `reassembly` is fine even when it comes in slices.
 func TestReassemblySlicesInTime(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "B", mode)
 		defer h.close()

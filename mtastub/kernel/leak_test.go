@@ -23,7 +23,7 @@ import (
 func leakPattern(t *testing.T, n int, opts ...option) []bool {
 	var out []bool
 	synctest.Test(t, func(t *testing.T) {
-		h := startKernel(t, newFakeNet(), "B", kernel.SP0, append([]option{withKCBs(n + 1)}, opts...)...)
+		h := startKernel(t, newFakeNet(), "B", sp0, append([]option{withKCBs(n + 1)}, opts...)...)
 		defer h.close()
 		leaked := 0
 		for i := range n {
@@ -97,7 +97,7 @@ func TestLeakProbabilityOutOfRange(t *testing.T) {
 // After a cut, the initiator re-sends on the next association what was not
 // acknowledged, and only that.
 func TestResendAfterCut(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		st := store.NewMemory()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"), withStore(st))
@@ -133,7 +133,7 @@ func TestResendAfterCut(t *testing.T) {
 // The responder answers a repeated message id with ACK result 1 and
 // delivers it once, across associations.
 func TestDuplicateDeliveredOnce(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		p := h.associateIn("A.1")
@@ -211,7 +211,7 @@ func (r *relay) run() {
 // Two kernels through a relay that loses B's first ACK and cuts the link:
 // A re-sends, B answers "duplicate", and the message is delivered once.
 func TestExactlyOnceAcrossCut(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		hb := startKernel(t, n, "B", mode)
 		// Window 1: exactly one message is in flight when the link is cut.
@@ -254,11 +254,11 @@ func TestExactlyOnceAcrossCut(t *testing.T) {
 // B refuses it as a duplicate (DR 0x83, 1277 naming the leaked KCB) until
 // A's next attempt uses a new TSAP. In sp2 nothing is refused.
 func TestRestartCollidesWithLeakedKCB(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		hb := startKernel(t, n, "B", mode)
 		st := store.NewMemory()
-		ha := startKernel(t, n, "A", kernel.SP2, withPeer("B", "relay"), withStore(st))
+		ha := startKernel(t, n, "A", sp2, withPeer("B", "relay"), withStore(st))
 		r := &relay{n: n, l: n.listen("relay")}
 		var cutting atomic.Bool
 		cutting.Store(true)
@@ -275,11 +275,11 @@ func TestRestartCollidesWithLeakedKCB(t *testing.T) {
 		equalSlice(t, "B events", hb.events(), []string{"1008 kcb=1 [2 26]"})
 		ha.stopKernel() // before the retry
 		cutting.Store(false)
-		equal(t, "B leaked", hb.snap().Leaked, boolToInt(mode == kernel.SP0))
+		equal(t, "B leaked", hb.snap().Leaked, boolToInt(mode == sp0))
 
 		ha.restart()
 		time.Sleep(2 * time.Second)
-		if mode == kernel.SP0 {
+		if mode == sp0 {
 			equalSlice(t, "A events", ha.events(), []string{"1004 kcb=1 [2 20 1 8]", "1004 kcb=1 [1 20 1 9]"})
 			equalSlice(t, "B events", hb.events(), []string{"1008 kcb=1 [2 26]", "1277 kcb=1"})
 			equal(t, "B leaked", hb.snap().Leaked, 1)
@@ -324,7 +324,7 @@ func TestMalformedFrame(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for _, where := range []string{"responder state 1", "responder state 3", "initiator state 1"} {
 				t.Run(where, func(t *testing.T) {
-					forModes(t, func(t *testing.T, mode kernel.Mode) {
+					forModes(t, func(t *testing.T, mode string) {
 						malformed(t, mode, where, b)
 					})
 				})
@@ -333,7 +333,7 @@ func TestMalformedFrame(t *testing.T) {
 	}
 }
 
-func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
+func malformed(t *testing.T, mode string, where string, b []byte) {
 	n := newFakeNet()
 	var h *harness
 	var p *peer
@@ -385,7 +385,7 @@ func malformed(t *testing.T, mode kernel.Mode, where string, b []byte) {
 // OpenPending, a refusal waiting for its CR, in sp0 a stale path and a
 // leaked KCB) returns at once and leaves no goroutine behind.
 func TestStopLeavesNoGoroutine(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "B", mode, withKCBs(6), withPeer("C", "C"))
 		defer h.close()
@@ -406,14 +406,14 @@ func TestStopLeavesNoGoroutine(t *testing.T) {
 		}
 		synctest.Wait()
 		h.connectIn("A.5")
-		if mode == kernel.SP2 {
+		if mode == sp2 {
 			h.connectIn("A.6")
 		}
 		p6 := h.dialIn() // refused: no Idle KCB
 		s := h.snap()
 		equal(t, "refused", s.Refused, 1)
 		equal(t, "idle", s.Idle, 0)
-		if mode == kernel.SP0 {
+		if mode == sp0 {
 			equal(t, "leaked", s.Leaked, 1)
 			stale := 0
 			for _, b := range s.KCBs {

@@ -20,7 +20,7 @@ func TestOpeningBytesAreWhatTheInitiatorSends(t *testing.T) {
 			c.Org, c.Site, c.FrameMax = "CONTOSO", "REDMOND-EAST", 1024
 		}}},
 	} {
-		forModes(t, func(t *testing.T, mode kernel.Mode) {
+		forModes(t, func(t *testing.T, mode string) {
 			n := newFakeNet()
 			h := startKernel(t, n, "A", mode, append([]option{withPeer("B", "B")}, c.opts...)...)
 			defer h.close()

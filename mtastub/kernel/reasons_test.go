@@ -5,7 +5,6 @@ import (
 
 	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
-	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // The 1004 of an initiator: reason 8 in states 1–2 except 9 (DR received)
@@ -58,7 +57,7 @@ func TestInitiatorFailureReasons(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			forModes(t, func(t *testing.T, mode kernel.Mode) {
+			forModes(t, func(t *testing.T, mode string) {
 				n := newFakeNet()
 				h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 				defer h.close()
@@ -81,7 +80,7 @@ func TestInitiatorFailureReasons(t *testing.T) {
 // A CR for another MTA is refused with DR 0x03 and a 1277 naming the KCB
 // that took the connection, in both builds.
 func TestUnknownCalledTSAP(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		p := h.dialIn()
@@ -104,7 +103,7 @@ func TestUnknownCalledTSAP(t *testing.T) {
 // answers ER and fails the open: 1008 (entity unknown); in state 2 that is
 // an open error, so sp0 leaks the KCB.
 func TestResponderStateCheckBeforeBind(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		p := h.connectIn("A.1")
@@ -112,7 +111,7 @@ func TestResponderStateCheckBeforeBind(t *testing.T) {
 		equalSlice(t, "events", h.events(), []string{"1198 kcb=1 [2 20 2]", "1008 kcb=1 [2 20]"})
 		// A protocol error before the association exists is answered with ER.
 		equalSlice(t, "peer", p.drain(), []string{"ER", "EOF"})
-		equal(t, "leaked", h.snap().Leaked, map[kernel.Mode]int{kernel.SP0: 1, kernel.SP2: 0}[mode])
+		equal(t, "leaked", h.snap().Leaked, map[string]int{sp0: 1, sp2: 0}[mode])
 		equal(t, "delivered", len(h.deliveries()), 0)
 	})
 }

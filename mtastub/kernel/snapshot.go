@@ -28,7 +28,7 @@ type Snapshot struct {
 	DN   string `json:"dn"`
 	// Mode is the build's alias, or its name when it has none (kept for
 	// readers of the old field).
-	Mode Mode `json:"mode"`
+	Mode string `json:"mode"`
 	// Build is the build's name; Defects the KB ids of its defects.
 	Build   string    `json:"build"`
 	Defects []string  `json:"defects"`
@@ -56,11 +56,7 @@ func (k *Kernel) Snapshot(ctx context.Context) (Snapshot, error) {
 }
 
 func (k *Kernel) snapshot() Snapshot {
-	mode := k.build.Alias
-	if mode == "" {
-		mode = k.build.Name
-	}
-	s := Snapshot{Name: k.cfg.Name, DN: k.dn, Mode: Mode(mode), Build: k.build.Name, Defects: k.Defects(),
+	s := Snapshot{Name: k.cfg.Name, DN: k.dn, Mode: k.build.ModeName(), Build: k.build.Name, Defects: k.Defects(),
 		Queues: map[string]int{}, Counters: k.counters}
 	for _, b := range k.kcbs {
 		info := KCBInfo{Index: b.idx, State: b.state, StateName: b.state.String(), Role: b.role.String(), Peer: b.peer,

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/minip1"
-	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
 )
 
@@ -27,7 +26,7 @@ func wirePayload(i, size int) []byte {
 // submitted, in frames within the negotiated size, with the window's worth
 // of messages queued at once (one writev for several messages' frames).
 func TestSegmentedTransferOnTheWire(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		n := newFakeNet()
 		h := startKernel(t, n, "A", mode, withPeer("B", "B"))
 		defer h.close()
@@ -71,7 +70,7 @@ func TestSegmentedTransferOnTheWire(t *testing.T) {
 // arrive in one burst or in odd pieces (a frame header split across reads,
 // a frame byte by byte).
 func TestSegmentedReceive(t *testing.T) {
-	forModes(t, func(t *testing.T, mode kernel.Mode) {
+	forModes(t, func(t *testing.T, mode string) {
 		h := startKernel(t, newFakeNet(), "B", mode)
 		defer h.close()
 		p := h.associateIn("A.1")

@@ -11,7 +11,7 @@ import (
 // Args returns the command-line flags that Parse reads back into c. A
 // field left at its zero value is left out (Parse gives it the flag's
 // default), so Parse(c.Args()) equals c wherever c sets a field. The order
-// is fixed: name, listen, admin, mode, kcbs, window, org, site, timers (in
+// is fixed: name, listen, admin, build, mode, defects, kcbs, window, org, site, timers (in
 // the kernel's order, unknown keys after them by name), one --peer per
 // peer by name, store, token, seed, leak-probability, extended-events,
 // log-level. A token given here shows in the process list; a caller that
@@ -31,7 +31,11 @@ func (c *Config) Args() []string {
 	str("name", c.Name)
 	str("listen", c.Listen)
 	str("admin", c.Admin)
+	str("build", c.Build)
 	str("mode", c.Mode)
+	if c.Defects != nil {
+		args = append(args, "--defects", strings.Join(c.Defects, ","))
+	}
 	num("kcbs", int64(c.KCBs))
 	num("window", int64(c.Window))
 	str("org", c.Org)

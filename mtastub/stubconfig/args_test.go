@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -54,7 +55,9 @@ func TestArgsRoundTrip(t *testing.T) {
 		Name:            "B",
 		Listen:          "127.0.0.1:7001",
 		Admin:           "127.0.0.2:7071",
+		Build:           "4.0",
 		Mode:            "sp0",
+		Defects:         []string{"Q229643", "Q247419"},
 		KCBs:            5,
 		Window:          3,
 		Org:             "LAB",
@@ -137,5 +140,76 @@ func TestFormatTimers(t *testing.T) {
 	}
 	if s.KernelTimers != want {
 		t.Errorf("timers came back as %+v, want %+v", s.KernelTimers, want)
+	}
+}
+
+// TestBuildModeDefects: --build names any build, --mode is its old name,
+// both given must agree, and --defects replaces the build's set (empty:
+// none); each mistake names its key.
+func TestBuildModeDefects(t *testing.T) {
+	t.Setenv(admin.EnvToken, "")
+	cases := []struct {
+		args     []string
+		build    string
+		defects  []string
+		override bool
+		err      string
+	}{
+		{nil, "4.0-sp2", []string{}, false, ""},
+		{[]string{"--mode", "sp0"}, "4.0", []string{"Q152877"}, false, ""},
+		{[]string{"--build", "sp0"}, "4.0", []string{"Q152877"}, false, ""},
+		{[]string{"--build", "5.5-sp2"}, "5.5-sp2", []string{"Q229643", "Q232602"}, false, ""},
+		{[]string{"--build", "4.0", "--mode", "sp0"}, "4.0", []string{"Q152877"}, false, ""},
+		{[]string{"--build", "5.5-sp3", "--defects", "Q232602,Q229643"}, "5.5-sp3", []string{"Q229643", "Q232602"}, true, ""},
+		{[]string{"--build", "5.5-sp2", "--defects="}, "5.5-sp2", []string{}, true, ""},
+		{[]string{"--build", "5.5-sp2", "--mode", "sp2"}, "", nil, false, `build: "5.5-sp2" and mode: "sp2" disagree`},
+		{[]string{"--mode", "5.5-sp2"}, "", nil, false, `mode: "5.5-sp2"`},
+		{[]string{"--build", "5.5-sp5"}, "", nil, false, `build: build "5.5-sp5"`},
+		{[]string{"--defects", "Q1"}, "", nil, false, `defects: defect "Q1"`},
+	}
+	for _, tc := range cases {
+		s, err := parseArgs(t, append([]string{"--name", "B"}, tc.args...)).Validate()
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: Validate = %v, want an error with %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tc.args, err)
+			continue
+		}
+		mc := s.MTAConfig(nil)
+		if s.BuildInfo.Name != tc.build || !slices.Equal(s.DefectSet, tc.defects) || mc.Build != tc.build || mc.OverrideDefects != tc.override {
+			t.Errorf("%q: build %q defects %q, MTA config %q override %v; want %q %q override %v",
+				tc.args, s.BuildInfo.Name, s.DefectSet, mc.Build, mc.OverrideDefects, tc.build, tc.defects, tc.override)
+		}
+	}
+}
+
+// TestConfigFileBuildDefects reads build and defects from a --config file:
+// "defects: []" is an empty set (no defects), no defects key the build's.
+func TestConfigFileBuildDefects(t *testing.T) {
+	t.Setenv(admin.EnvToken, "")
+	for _, tc := range []struct {
+		yaml     string
+		defects  []string
+		override bool
+	}{
+		{"name: B\nbuild: 5.5-sp2\ndefects: []\n", []string{}, true},
+		{"name: B\nbuild: 5.5-sp2\n", []string{"Q229643", "Q232602"}, false},
+		{"name: B\nmode: sp2\ndefects: [Q247419]\n", []string{"Q247419"}, true},
+	} {
+		f := t.TempDir() + "/stub.yaml"
+		if err := os.WriteFile(f, []byte(tc.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := parseArgs(t, []string{"--config", f}).Validate()
+		if err != nil {
+			t.Fatalf("%q: %v", tc.yaml, err)
+		}
+		if !slices.Equal(s.DefectSet, tc.defects) || s.MTAConfig(nil).OverrideDefects != tc.override {
+			t.Errorf("%q: defects %q override %v, want %q %v", tc.yaml, s.DefectSet, s.MTAConfig(nil).OverrideDefects, tc.defects, tc.override)
+		}
 	}
 }

@@ -33,7 +33,9 @@ type Config struct {
 	Name            string            `yaml:"name"`
 	Listen          string            `yaml:"listen"`
 	Admin           string            `yaml:"admin"`
+	Build           string            `yaml:"build"`
 	Mode            string            `yaml:"mode"`
+	Defects         []string          `yaml:"defects"`
 	KCBs            int               `yaml:"kcbs"`
 	Window          int               `yaml:"window"`
 	Org             string            `yaml:"org"`
@@ -110,6 +112,52 @@ func (l *kvList) Set(s string) error {
 	return nil
 }
 
+// optList is a comma-separated list flag that knows whether it was given
+// (an empty value is an empty list, not none).
+type optList struct {
+	v   []string
+	set bool
+}
+
+func (l *optList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.v, ",")
+}
+
+func (l *optList) Set(s string) error {
+	l.v, l.set = []string{}, true
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			l.v = append(l.v, part)
+		}
+	}
+	return nil
+}
+
+// buildList names the builds for -h: "4.0 (sp0), 4.0-sp2 (sp2), 5.5-sp2, ...".
+func buildList() string {
+	var names []string
+	for _, b := range kernel.Builds() {
+		n := b.Name
+		if b.Alias != "" {
+			n += " (" + b.Alias + ")"
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ", ")
+}
+
+// defectList names the KB ids for -h.
+func defectList() string {
+	var names []string
+	for _, d := range kernel.Defects() {
+		names = append(names, d.KB)
+	}
+	return strings.Join(names, ", ")
+}
+
 // optFloat is a float flag that knows whether it was given.
 type optFloat struct{ v *float64 }
 
@@ -144,10 +192,12 @@ An admin address that is not loopback needs a token (--token or
 MTASTUB_TOKEN); every admin request must then carry
 "Authorization: Bearer TOKEN".
 
---config FILE reads a YAML file with the keys name, listen, admin, mode,
-kcbs, window, org, site, timers (a map: open: 300ms, ...), peers (a map:
-A: HOST:PORT), store, token, seed, leak_probability, extended_events and
-log_level; flags given on the command line override it.
+--config FILE reads a YAML file with the keys name, listen, admin, build,
+mode, defects (a list: [Q229643, ...]), kcbs, window, org, site, timers (a
+map: open: 300ms, ...), peers (a map: A: HOST:PORT), store, token, seed,
+leak_probability, extended_events and log_level; flags given on the
+command line override it. mode is the old name of build (sp0 is 4.0, sp2
+is 4.0-sp2); given both, they must name the same build.
 
 Exit codes: 0 stopped by a signal; 2 bad flags or config; 3 cannot listen
 or open the store.
@@ -168,7 +218,9 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 		name    = fs.String("name", "", "MTA name: its CN and transport selector (required)")
 		listen  = fs.String("listen", "127.0.0.1:0", "`ADDR` to listen on for MiniP1 (port 0: any free port; the line on stdout tells which)")
 		adminAt = fs.String("admin", "127.0.0.1:0", "`ADDR` to serve the admin API on; not loopback needs --token")
-		mode    = fs.String("mode", "sp2", "kernel build: sp0 (Q152877 defect) or sp2 (fixed)")
+		build   = fs.String("build", "", "MTA build: "+buildList()+" (default "+kernel.DefaultBuild+")")
+		mode    = fs.String("mode", "", "old name of --build: sp0 (4.0, the Q152877 defect) or sp2 (4.0-sp2, fixed)")
+		defects optList
 		kcbs    = fs.Int("kcbs", 8, "KCB pool size, listener included (min 2)")
 		window  = fs.Int("window", 4, "most unacknowledged messages per association (1..255)")
 		org     = fs.String("org", "ORG", "organisation of the MTA's DN")
@@ -182,7 +234,8 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 		peers   = kvList{what: "peer"}
 		timers  = kvList{what: "timer"}
 	)
-	fs.Var(&leak, "leak-probability", "chance an sp0 open error leaks its KCB, 0..1 (default 1)")
+	fs.Var(&defects, "defects", "replace the build's defects by exactly these KB ids, as `Q1,Q2` (empty: none), from "+defectList())
+	fs.Var(&leak, "leak-probability", "chance a leaking defect leaks the KCB when its trigger occurs, 0..1 (default 1)")
 	fs.Var(&peers, "peer", "a peer and the address to dial it at, as `NAME=HOST:PORT` (repeatable, or comma-separated)")
 	fs.Var(&timers, "timers", "protocol timers as `KEY=DURATION,...`, keys "+timerKeyNames()+
 		" (defaults open=300ms,open_interval=100ms,transfer=500ms,reassembly=300ms,lifetime=1s,disconnect=200ms)")
@@ -217,7 +270,11 @@ func Parse(args []string, stderr io.Writer) (*Config, error) {
 	str(&c.Name, "name", *name)
 	str(&c.Listen, "listen", *listen)
 	str(&c.Admin, "admin", *adminAt)
+	str(&c.Build, "build", *build)
 	str(&c.Mode, "mode", *mode)
+	if defects.set {
+		c.Defects = defects.v
+	}
 	str(&c.Org, "org", *org)
 	str(&c.Site, "site", *site)
 	str(&c.Store, "store", *st)
@@ -273,8 +330,11 @@ func loadFile(path string, c *Config) error {
 // Settings are a validated Config, converted: ready to start the stub.
 type Settings struct {
 	Config
-	// Build is Config.Mode as the kernel's mode.
-	Build kernel.Mode
+	// BuildInfo is the build Config.Build (or Config.Mode) names.
+	BuildInfo kernel.BuildInfo
+	// DefectSet is the KB ids of the defects the MTA runs with: the
+	// build's, or Config.Defects when that is given (not nil).
+	DefectSet []string
 	// KernelTimers are Config.Timers parsed; a timer not given is zero,
 	// which the kernel replaces by its default.
 	KernelTimers kernel.Timers
@@ -291,12 +351,26 @@ func (c *Config) Validate() (*Settings, error) {
 	if strings.ContainsFunc(c.Name, func(r rune) bool { return r <= ' ' || r == '/' || r == '=' }) {
 		return nil, usagef("name: %q has a space, '/', '=' or a control character", c.Name)
 	}
-	switch kernel.Mode(c.Mode) {
-	case kernel.SP0, kernel.SP2:
-		s.Build = kernel.Mode(c.Mode)
-	default:
-		return nil, usagef("mode: %q (want sp0 or sp2)", c.Mode)
+	build := c.Build
+	if c.Mode != "" {
+		b, ok := kernel.LookupBuild(c.Mode)
+		if !ok || b.Alias == "" {
+			return nil, usagef("mode: %q (want sp0 or sp2; --build names every build)", c.Mode)
+		}
+		if bb, ok := kernel.LookupBuild(c.Build); c.Build != "" && (!ok || bb.Name != b.Name) {
+			return nil, usagef("build: %q and mode: %q disagree (mode is the old name of build: give one)", c.Build, c.Mode)
+		}
+		build = b.Name
 	}
+	b, set, err := kernel.ResolveBuild(build, c.Defects, c.Defects != nil)
+	if err != nil {
+		key := "build"
+		if c.Defects != nil && strings.HasPrefix(err.Error(), "defect") {
+			key = "defects"
+		}
+		return nil, usagef("%s: %v", key, err)
+	}
+	s.BuildInfo, s.DefectSet = b, set
 	if c.KCBs < 2 {
 		return nil, usagef("kcbs: %d (want at least 2: index 0 is the listener)", c.KCBs)
 	}
@@ -363,7 +437,8 @@ func loopback(addr string) bool {
 // log. Its Store is the caller's to open (Config.Store names the directory).
 func (s *Settings) MTAConfig(log *slog.Logger) mtastub.Config {
 	return mtastub.Config{
-		Name: s.Name, Org: s.Org, Site: s.Site, Mode: s.Build, KCBs: s.KCBs, Window: s.Window,
+		Name: s.Name, Org: s.Org, Site: s.Site, Build: s.BuildInfo.Name, Defects: s.Config.Defects,
+		OverrideDefects: s.Config.Defects != nil, KCBs: s.KCBs, Window: s.Window,
 		Timers: s.KernelTimers, LeakProbability: s.LeakProbability, Seed: s.Seed, ExtendedEvents: s.ExtendedEvents,
 		Listen: s.Listen, Peers: s.Peers, Logger: log,
 	}
