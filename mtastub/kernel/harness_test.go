@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -195,16 +196,47 @@ func withPeer(name, addr string) option {
 	}
 }
 
-// startKernel starts an MTA named name listening on address name of n.
-func startKernel(t *testing.T, n *fakeNet, name string, mode string, opts ...option) *harness {
+// variant is a build with, optionally, its defect set replaced: "5.5-sp3"
+// is the build as shipped, "5.5-sp3+Q229643" that build with exactly
+// Q229643 (Config.OverrideDefects), "sp0+" the 4.0 build with none.
+func variant(v string) (build string, defects []string, override bool) {
+	build, rest, override := strings.Cut(v, "+")
+	if override {
+		defects = []string{}
+		for kb := range strings.SplitSeq(rest, "+") {
+			if kb != "" {
+				defects = append(defects, kb)
+			}
+		}
+	}
+	return build, defects, override
+}
+
+// defective reports whether variant v runs with defect kb.
+func defective(t *testing.T, v, kb string) bool {
+	t.Helper()
+	build, defects, override := variant(v)
+	_, set, err := kernel.ResolveBuild(build, defects, override)
+	if err != nil {
+		t.Fatalf("variant %q: %v", v, err)
+	}
+	return slices.Contains(set, kb)
+}
+
+// startKernel starts an MTA named name listening on address name of n,
+// in build variant v (see variant).
+func startKernel(t *testing.T, n *fakeNet, name string, v string, opts ...option) *harness {
 	t.Helper()
 	h := &harness{t: t, net: n, name: name, log: eventlog.NewLog(name, nil)}
+	build, defects, override := variant(v)
 	cfg := kernel.Config{
-		Name:     name,
-		Build:    mode,
-		Listener: n.listen(name),
-		Dial:     n.Dial,
-		Events:   h.log,
+		Name:            name,
+		Build:           build,
+		Defects:         defects,
+		OverrideDefects: override,
+		Listener:        n.listen(name),
+		Dial:            n.Dial,
+		Events:          h.log,
 		Deliver: func(d kernel.Delivery) {
 			h.mu.Lock()
 			h.delivered = append(h.delivered, d)
