@@ -5,10 +5,11 @@ package kernel_test
 // that sleeps for minutes runs in microseconds, and a hang is reported as a
 // deadlock instead of blocking the fuzzer).
 //
-// The input is a script. Byte 0 picks the build (bit 0: sp0/sp2) and the
-// side the fake peer plays (bit 1: it dials the kernel, which responds; or
-// it answers the kernel's dial, which initiates). Every following byte is
-// an operation, most taking an argument byte:
+// The input is a script. Byte 0 picks the build (bits 2..4: fuzzBuilds;
+// 0 and the unused values leave it to bit 0: sp0/sp2) and the side the fake
+// peer plays (bit 1: it dials the kernel, which responds; or it answers the
+// kernel's dial, which initiates). Every following byte is an operation,
+// most taking an argument byte:
 //
 //	0..11  send one well-formed unit of kind 1+op (CR .. ABORT), fields from the argument
 //	12     write the argument's low 5 bits worth of raw script bytes (garbage, partial frames)
@@ -66,6 +67,14 @@ func seedScripts() map[string][]byte {
 		"initiator-transfer-timer": {0b11, cc, 0, bindAcc, 0, sleep, 90, reconnect, cc, 0, bindAcc, 0},
 		"initiator-cr":             {0b10, cr, 0, cc, 0},
 		"initiator-er-in-3":        {0b11, cc, 0, bindAcc, 0, er, 0},
+		// The 5.5 builds (byte 0 bits 2..4) and every defect at once.
+		"initiator-transfer-timer-55sp2": {1<<2 | 0b10, cc, 0, bindAcc, 0, sleep, 90, reconnect, cc, 0, bindAcc, 0, sleep, 90, sleep, 60},
+		"initiator-eof-in-3-55sp2":       {1<<2 | 0b10, cc, 0, bindAcc, 0, submit, 0, reconnect, sleep, 60, reconnect},
+		"initiator-eof-in-3-55sp3":       {2<<2 | 0b10, cc, 0, bindAcc, 0, submit, 0, reconnect, sleep, 60, reconnect, cc, 0},
+		"responder-partial-frame-55sp3":  {2<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
+		"responder-partial-frame-55sp4":  {3<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
+		"initiator-all-defects":          {4<<2 | 0b10, cc, 0, bindAcc, 0, sleep, 90, reconnect, cc, 0, bindAcc, 0, ack, 0, reconnect, sleep, 60},
+		"responder-all-defects":          {4<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0, sleep, 60, reconnect, cr, 0},
 	}
 }
 
@@ -119,10 +128,17 @@ type script struct {
 	msgs  int
 }
 
+// fuzzBuilds are the builds byte 0's bits 2..4 pick (index 0: by bit 0):
+// the 5.5 builds, and every defect at once.
+var fuzzBuilds = []string{"", "5.5-sp2", "5.5-sp3", "5.5-sp4", "5.5-sp4+Q152877+Q229643+Q232602+Q247419"}
+
 func runScript(t *testing.T, in []byte) {
 	mode := sp2
 	if in[0]&1 != 0 {
 		mode = sp0
+	}
+	if i := int(in[0] >> 2 & 7); i > 0 && i < len(fuzzBuilds) {
+		mode = fuzzBuilds[i]
 	}
 	n := newFakeNet()
 	s := &script{t: t, role: kernel.Responder}
