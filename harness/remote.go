@@ -77,6 +77,11 @@ type remoteNode struct {
 	log  *slog.Logger
 	sink func(eventlog.Record)
 
+	// build and defects are the stub's build and defect set, as its
+	// status names them.
+	build   string
+	defects []string
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
@@ -144,6 +149,7 @@ func dialRemote(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpe
 		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: %w", spec.Name, spec.Admin, err)})
 	}
 	n.mode, n.dn, n.running, n.events = st.Mode, st.DN, st.Running, len(evs)
+	n.build, n.defects = st.Build, st.Defects
 	n.addr, err = upstreamAddr(st.Addr, spec.Admin)
 	if err != nil {
 		return fail(&InfraError{Err: fmt.Errorf("harness: MTA %s: admin %s: %w", spec.Name, spec.Admin, err)})
@@ -285,7 +291,7 @@ func (n *remoteNode) Submit(ctx context.Context, msg store.Message) error {
 // GET /v1/kcbs for the pool, whose counts are taken from the KCBs so that
 // they agree with the states sampled.
 func (n *remoteNode) Snapshot(ctx context.Context) (kernel.Snapshot, error) {
-	snap := kernel.Snapshot{Name: n.name, DN: n.dn, Mode: n.mode}
+	snap := kernel.Snapshot{Name: n.name, DN: n.dn, Mode: n.mode, Build: n.build, Defects: n.defects}
 	st, err := n.c.Status(ctx)
 	if err != nil {
 		return snap, n.errorf("status: %w", tokenHint(err))

@@ -4,6 +4,33 @@ import (
 	"github.com/mtastorm/mtastorm/minip1"
 )
 
+// Where CATALOGUE.md is silent, the kernel does this (derived from the
+// state tables of DESIGN.md section 3 and the KB articles):
+//
+//   - Q229643 and Q247419 keep the KCB, not the socket: the ABORT is sent
+//     and the connection closed exactly as in the fixed build; the KCB stays
+//     in state 3 with its peer and entity (leaked) and its connector lets it
+//     go. Only state 3 triggers them: the transfer timer that guards a
+//     RELEASE (state 4) and the reassembly timer of an initiator's path do
+//     the fixed thing.
+//   - Q232602 does not terminate the association, so it logs 2035 and no
+//     1004 or 1294 at the loss; a reset still logs 9221 (companions on: the
+//     socket layer saw it). Its connector's first failed retry comes
+//     open_interval after the loss; a Submit or a new peer address does not
+//     retry sooner. leak_probability decides whether the association is held.
+//   - 4284 + 4287 follow the 1004 of every failed outbound open (an
+//     initiator's open error in state 1 or 2) while its connector has mail
+//     queued, and each retry of a held connector (Q232602), on a 5.5 build
+//     only: a property of the build, not of a defect. An open that finds no
+//     Idle KCB logs 9156 alone (companions on, any build: Q166602/Q200259);
+//     an inbound connection refused for want of a KCB logs 1277 and 9156.
+//     The records of 2035, 4284 and 4287 carry the KCB index and the peer's
+//     DN (their texts have no variable fields).
+//   - A 5.5 build logs the companions whatever Config.ExtendedEvents says.
+//     Both banners (9298 and 9299) carry the build number.
+//   - A KCB kept out of the pool without a path gets nothing from an old
+//     path, even beside Q152877's stale dispatch (a defect-set experiment).
+//
 // A defect is one known defect of CATALOGUE.md C2: a value that implements
 // some of the kernel's hook points below. A build is a list of defects
 // (builds.go); where no defect of the kernel's list implements a hook, the

@@ -1,7 +1,8 @@
 // Package kernel is the MTA kernel of a stub MTA (DESIGN.md section 3): a
 // fixed pool of kernel control blocks (KCBs), the association state
-// machine of both roles, the protocol timers, and the two builds, sp2 (the
-// fixed Exchange 4.0 SP2) and sp0 (before SP2, with the KB Q152877 defect).
+// machine of both roles, the protocol timers, and the builds of
+// CATALOGUE.md C1 (Exchange 4.0 before and after SP2, alias sp0 and sp2,
+// and 5.5 SP2 to SP4), each a set of known defects.
 //
 // # One goroutine owns the pool
 //
@@ -27,17 +28,30 @@
 // a state with no transition for it is a state check failure (1198). State
 // number 5 (Aborting) is never entered: see [State].
 //
-// # The two builds
+// # Builds and defects
 //
-// The builds share the machine and differ at three hooks, each in one
-// function: the open error (sp2 returns the KCB to Idle; sp0 leaves a
-// responder KCB in OpenPending with its entity and calling TSAP, leaked,
-// with probability Config.LeakProbability), the error abort (sp2 closes
-// the path after the ABORT; sp0 returns the KCB to Idle at once but leaves
-// the old path attached until the disconnect timer) and dispatch (sp2 drops
-// a unit from a path of an older generation; sp0 delivers it to whatever
-// the KCB is now). An sp0 responder refuses a CR whose calling TSAP matches
-// a leaked KCB (DR 0x83, event 1277), as it refuses one when no KCB is Idle.
+// A build ([Builds], Config.Build) is a banner and a list of defects
+// ([Defects]); Config.OverrideDefects replaces the list for an
+// experiment. Each defect is one small value in defects.go implementing
+// some of the kernel's hook points, each asked where the kernel decides:
+// the open error (return the KCB to Idle or keep it), the error abort
+// (close the old path or leave it attached, stale), timer expiry and path
+// loss (return the KCB or keep it in state 3 without a socket), dispatch
+// (drop a unit from a path of an older generation or deliver it) and the
+// inbound CR (refuse it for another KCB's sake). Where no defect of the
+// list implements a hook, the kernel does the fixed thing.
+//
+// Q152877 (4.0) leaves a responder KCB failing in OpenPending leaked with
+// its entity and calling TSAP, leaves the old path of an error abort
+// attached until the disconnect timer, delivers units from it, and refuses
+// a CR whose calling TSAP matches a leaked KCB (DR 0x83, event 1277).
+// Q229643 (5.5 SP2) keeps an initiator KCB whose transfer timer expired in
+// state 3; Q232602 (5.5 SP2) keeps an initiator association whose path was
+// lost with mail pending as its connector's, which never dials again (2035,
+// then 4284 and 4287 every open_interval); Q247419 (5.5 SP3) keeps a
+// responder KCB whose reassembly timer expired. Config.LeakProbability
+// applies to each. A 5.5 build also logs 4284 and 4287 for every failed
+// outbound open while mail is queued, and the companion events.
 //
 // # Delivery
 //

@@ -16,8 +16,9 @@ type State int
 
 // The KCB states. Number 5 (Aborting in DESIGN.md's table: "ABORT sent,
 // draining") is never entered: an error abort returns the KCB to Idle at
-// once in both builds (the errorAbort hook), and the ABORT drains on the
-// path, which sp2 closes after it and sp0 leaves attached as a stale path.
+// once (errorAbort; Q229643 and Q247419 keep it in state 3 instead), and
+// the ABORT drains on the path, which the fixed build closes after it and
+// Q152877 leaves attached as a stale path.
 // The number stays reserved so that TDiscPending remains 6.
 const (
 	Idle         State = 0
@@ -85,7 +86,7 @@ type kcb struct {
 
 	path    *path
 	dialing bool
-	stale   []*path // sp0: paths left attached after an error abort
+	stale   []*path // Q152877: paths left attached after an error abort
 
 	peer        string
 	entity      string
@@ -200,7 +201,7 @@ func (k *Kernel) setTimer(b *kcb, t timerKind, d time.Duration) {
 // allocIdle returns the lowest Idle KCB index (never 0), or -1.
 func (k *Kernel) allocIdle() int {
 	for _, b := range k.kcbs[1:] {
-		if b.state == Idle { // in sp0 an Idle KCB may still have stale paths attached
+		if b.state == Idle { // with Q152877 an Idle KCB may still have stale paths attached
 			return b.idx
 		}
 	}

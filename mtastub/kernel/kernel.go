@@ -29,7 +29,7 @@ type Timers struct {
 	Reassembly time.Duration
 	// Lifetime is how long an initiator keeps an idle association open.
 	Lifetime time.Duration
-	// Disconnect bounds TDiscPending, and in sp0 how long a stale path stays attached.
+	// Disconnect bounds TDiscPending, and with Q152877 how long a stale path stays attached.
 	Disconnect time.Duration
 }
 

@@ -236,7 +236,7 @@ func (p *path) writeLoop() {
 // readLoop reads frames. The first byte of a frame is awaited without a
 // deadline; the rest must arrive within the reassembly timer, else the
 // kernel is told (evReasm) and the reader goes on reading the same frame, so
-// that in sp0 a frame that outlives the timer still reaches the KCB.
+// that with Q152877 a frame that outlives the timer still reaches the KCB.
 func (p *path) readLoop() {
 	defer p.k.wg.Done()
 	max := p.k.cfg.FrameMax
