@@ -37,7 +37,7 @@ type (
 func totals(sc *scenario.Scenario, res *Result) map[string]*MTASummary {
 	out := map[string]*MTASummary{}
 	for _, m := range sc.MTAs {
-		out[m.Name] = &MTASummary{Mode: m.Mode, Events: map[string]int{}}
+		out[m.Name] = &MTASummary{Mode: m.Mode, Build: m.BuildName(), Defects: m.DefectSet(), Events: map[string]int{}}
 	}
 	for _, sub := range res.submitted {
 		if ms := out[sub.from]; ms != nil {

@@ -19,7 +19,7 @@ import (
 type node interface {
 	// Name is the MTA's name; Mode its build.
 	Name() string
-	Mode() string
+	Mode() kernel.Mode
 	// Addr is where the MTA listens for MiniP1: the upstream of the links
 	// that lead to it. It is kept across restarts.
 	Addr() string
@@ -62,7 +62,8 @@ func startNode(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec
 	}
 	lp := spec.LeakProbability
 	m, err := mtastub.Start(ctx, mtastub.Config{
-		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.Mode, KCBs: spec.KCBs,
+		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.BuildName(),
+		Defects: spec.Defects, OverrideDefects: spec.OverrideDefects, KCBs: spec.KCBs,
 		Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: sc.Seed,
 		ExtendedEvents: spec.ExtendedEvents, Logger: log,
 	})

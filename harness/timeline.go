@@ -42,7 +42,7 @@ func (t *timeline) start(sc *scenario.Scenario, t0 time.Time) {
 	}
 	var mtas []string
 	for _, m := range sc.MTAs {
-		mtas = append(mtas, fmt.Sprintf("%s(%s, %d KCBs)", m.Name, m.Mode, m.KCBs))
+		mtas = append(mtas, fmt.Sprintf("%s(%s, %d KCBs)", m.Name, buildLabel(m.BuildName(), m.DefectSet()), m.KCBs))
 	}
 	fmt.Fprintf(t.w, "scenario %s  seed %d  mtas %s\n", sc.Name, sc.Seed, strings.Join(mtas, " "))
 }
@@ -97,7 +97,7 @@ func (t *timeline) verdict(s Summary) {
 		}
 		sort.Strings(ev)
 		fmt.Fprintf(t.w, "mta %s (%s): submitted %d, refused %d, delivered %d, duplicates %d, most leaked at once %d, events %s\n",
-			n, m.Mode, m.Submitted, m.Refused, m.Delivered, m.Duplicates, m.KCBsLeaked, strings.Join(ev, " "))
+			n, buildLabel(m.Build, m.Defects), m.Submitted, m.Refused, m.Delivered, m.Duplicates, m.KCBsLeaked, strings.Join(ev, " "))
 	}
 	const showPairs = 20
 	for i, p := range s.Pairs {
@@ -116,4 +116,13 @@ func (t *timeline) verdict(s Summary) {
 		rec = fmt.Sprintf("%.3fs", *s.RecoveryS)
 	}
 	fmt.Fprintf(t.w, "verdict %s (run %.2fs, recovery %s)\n", strings.ToUpper(s.Verdict), s.DurationS, rec)
+}
+
+// buildLabel names a build and its defects for people: "5.5-sp2:
+// Q229643+Q232602", "4.0-sp2: no known defect".
+func buildLabel(build string, defects []string) string {
+	if len(defects) == 0 {
+		return build + ": no known defect"
+	}
+	return build + ": " + strings.Join(defects, "+")
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/harness/result"
@@ -96,6 +97,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 		}
 		data.MTAs = append(data.MTAs, row)
 	}
+	data.Builds = buildsFact(s.MTAs)
 	for _, c := range s.Checks {
 		switch c.Verdict {
 		case result.Passed:
@@ -118,11 +120,42 @@ func WriteHTML(w io.Writer, in *Input) error {
 type reportPage struct {
 	result.Summary
 	Description, Scenario, Duration, Recovery, Anchor string
-	Toggles                                           int
-	Passed, Failed, Unknown                           int
-	EventIDs                                          []int
-	MTAs                                              []reportMTA
-	Charts                                            []chart
+	// Builds names each build in the run with its defects and MTAs.
+	Builds                  string
+	Toggles                 int
+	Passed, Failed, Unknown int
+	EventIDs                []int
+	MTAs                    []reportMTA
+	Charts                  []chart
+}
+
+// buildsFact groups the MTAs by build and defect set: "A0, B0: 5.5-sp2
+// (Q229643, Q232602) · A2, B2: 5.5-sp3 (Q247419)"; an MTA summary without a
+// build (an older bundle) shows its mode.
+func buildsFact(mtas map[string]*result.MTASummary) string {
+	var keys []string
+	names := map[string][]string{}
+	for _, name := range slices.Sorted(maps.Keys(mtas)) {
+		m := mtas[name]
+		k := m.Build
+		if k == "" {
+			k = m.Mode
+		}
+		if len(m.Defects) > 0 {
+			k += " (" + strings.Join(m.Defects, ", ") + ")"
+		} else if m.Build != "" {
+			k += " (no known defect)"
+		}
+		if _, ok := names[k]; !ok {
+			keys = append(keys, k)
+		}
+		names[k] = append(names[k], name)
+	}
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, strings.Join(names[k], ", ")+": "+k)
+	}
+	return strings.Join(parts, " · ")
 }
 
 type reportMTA struct {
@@ -179,6 +212,7 @@ const reportHTML = `<!DOCTYPE html>
 {{with .Description}}<p class="desc">{{.}}</p>{{end}}
 <div class="facts">
   <div><b>seed</b><span>{{.Seed}}</span></div>
+  {{with .Builds}}<div><b>builds</b><span>{{.}}</span></div>{{end}}
   <div><b>verdict</b><span>{{.Verdict}}</span></div>
   <div><b>duration</b><span>{{.Duration}}</span></div>
   <div><b>recovery</b><span>{{.Recovery}}</span></div>
@@ -215,9 +249,9 @@ const reportHTML = `<!DOCTYPE html>
 
 <h2 id="event-counts">Event counts per MTA</h2>
 <table class="events" aria-labelledby="event-counts">
-<thead><tr><th scope="col">MTA</th><th scope="col">mode</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<thead><tr><th scope="col">MTA</th><th scope="col">build</th><th scope="col">defects</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{.Mode}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{if .Build}}{{.Build}}{{else}}{{.Mode}}{{end}}</td><td>{{range $i, $d := .Defects}}{{if $i}}, {{end}}{{$d}}{{else}}none{{end}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 

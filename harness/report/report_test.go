@@ -294,3 +294,17 @@ func TestEventGlyphsDifferInShape(t *testing.T) {
 		t.Errorf("events chart has %d rows and %d shapes, want %d of each: %v", len(styles), len(shapes), want, shapes)
 	}
 }
+
+func TestBuildsFact(t *testing.T) {
+	got := buildsFact(map[string]*result.MTASummary{
+		"A0": {Build: "5.5-sp2", Defects: []string{"Q229643", "Q232602"}},
+		"B0": {Build: "5.5-sp2", Defects: []string{"Q229643", "Q232602"}},
+		"A2": {Build: "5.5-sp3", Defects: []string{"Q247419"}},
+		"B2": {Build: "5.5-sp4", Defects: []string{}},
+		"C":  {Mode: "sp0"},
+	})
+	want := "A0, B0: 5.5-sp2 (Q229643, Q232602) · A2: 5.5-sp3 (Q247419) · B2: 5.5-sp4 (no known defect) · C: sp0"
+	if got != want {
+		t.Errorf("buildsFact = %q\nwant          %q", got, want)
+	}
+}

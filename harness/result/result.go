@@ -27,8 +27,13 @@ type Check struct {
 
 // MTASummary is one MTA's totals in summary.json.
 type MTASummary struct {
-	Mode      string `json:"mode"`
-	Submitted int    `json:"submitted"`
+	// Mode is the build's alias (sp0, sp2), or its name when it has none.
+	Mode string `json:"mode"`
+	// Build is the MTA's build (CATALOGUE.md C1) and Defects the KB ids of
+	// the defects it ran with (its build's, or the scenario's defects:).
+	Build     string   `json:"build"`
+	Defects   []string `json:"defects"`
+	Submitted int      `json:"submitted"`
 	// Refused counts messages the traffic offered while this MTA was
 	// stopped: recorded, never submitted.
 	Refused    int `json:"refused"`

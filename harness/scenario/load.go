@@ -48,8 +48,8 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 // Key sets of the mappings in a scenario file.
 var (
 	topKeys       = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
-	defaultsKeys  = []string{"mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
-	mtaKeys       = []string{"name", "mode", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	defaultsKeys  = []string{"build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	mtaKeys       = []string{"name", "build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
 	linkKeys      = []string{"from", "to"}
 	trafficKeys   = []string{"from", "to", "messages", "size", "rate", "start", "priority"}
 	actionKeys    = []string{"at", "restart", "stop", "start"}
@@ -464,15 +464,7 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 // mtaFields applies the MTA keys present in m over spec.
 func (d *decoder) mtaFields(spec *MTASpec, m *mapping) {
 	p := m.path
-	if e, ok := m.get("mode"); ok {
-		if v, ok := d.str(e.val, join(p, "mode")); ok {
-			if slices.Contains(Modes, v) {
-				spec.Mode = v
-			} else {
-				d.add(e.val, join(p, "mode"), "invalid mode %q (want sp0 or sp2)", v)
-			}
-		}
-	}
+	d.build(spec, m)
 	if e, ok := m.get("kcbs"); ok {
 		if v, ok := d.integer(e.val, join(p, "kcbs"), MinKCBs, MaxKCBs); ok {
 			spec.KCBs = int(v)
@@ -537,6 +529,92 @@ func (d *decoder) mtaFields(spec *MTASpec, m *mapping) {
 			}
 		}
 	}
+}
+
+// build reads `build:`, its alias `mode:` and `defects:` over spec. Both
+// build and mode given and naming different builds is an error; so is an
+// unknown build, mode or KB id, or a KB id listed twice.
+func (d *decoder) build(spec *MTASpec, m *mapping) {
+	p := m.path
+	var fromMode, fromBuild *kernel.BuildInfo
+	if e, ok := m.get("mode"); ok {
+		if v, ok := d.str(e.val, join(p, "mode")); ok {
+			if b, ok := kernel.LookupBuild(v); ok && slices.Contains(Modes, v) {
+				fromMode = &b
+			} else {
+				if b, ok := kernel.LookupBuild(v); ok {
+					d.add(e.val, join(p, "mode"), "invalid mode %q (want sp0 or sp2; write build: %s)", v, b.Name)
+				} else {
+					d.add(e.val, join(p, "mode"), "invalid mode %q (want sp0 or sp2)", v)
+				}
+			}
+		}
+	}
+	if e, ok := m.get("build"); ok {
+		if v, ok := d.str(e.val, join(p, "build")); ok {
+			if b, ok := kernel.LookupBuild(v); ok {
+				fromBuild = &b
+				if fromMode != nil && fromMode.Name != b.Name {
+					me, _ := m.get("mode")
+					d.add(e.val, join(p, "build"), "build %q disagrees with mode %s on line %d (mode %s is build %s)", v, fromMode.Alias, me.key.Line, fromMode.Alias, fromMode.Name)
+				}
+			} else {
+				d.add(e.val, join(p, "build"), "unknown build %q (want one of %s)", v, strings.Join(BuildNames(), ", "))
+			}
+		}
+	}
+	switch {
+	case fromBuild != nil:
+		spec.Build, spec.Mode = fromBuild.Name, modeOf(*fromBuild)
+	case fromMode != nil:
+		spec.Build, spec.Mode = fromMode.Name, modeOf(*fromMode)
+	}
+	if e, ok := m.get("defects"); ok {
+		path := join(p, "defects")
+		items, ok := d.sequence(e.val, path)
+		if !ok {
+			return
+		}
+		set := []string{}
+		for i, n := range items {
+			v, ok := d.str(n, index(path, i))
+			if !ok {
+				continue
+			}
+			def, ok := kernel.LookupDefect(v)
+			switch {
+			case !ok:
+				d.add(n, index(path, i), "unknown defect %q (want one of %s)", v, strings.Join(DefectKBs(), ", "))
+			case slices.Contains(set, def.KB):
+				d.add(n, index(path, i), "defect %s listed twice", def.KB)
+			default:
+				set = append(set, def.KB)
+			}
+		}
+		spec.Defects, spec.OverrideDefects = set, true
+	}
+}
+
+// BuildNames lists the builds a scenario may name, with their aliases.
+func BuildNames() []string {
+	var out []string
+	for _, b := range kernel.Builds() {
+		if b.Alias != "" {
+			out = append(out, b.Name+" ("+b.Alias+")")
+		} else {
+			out = append(out, b.Name)
+		}
+	}
+	return out
+}
+
+// DefectKBs lists the KB ids of the defects a scenario may name.
+func DefectKBs() []string {
+	var out []string
+	for _, d := range kernel.Defects() {
+		out = append(out, d.KB)
+	}
+	return out
 }
 
 // checkAdmin validates an "http://HOST:PORT" URL.

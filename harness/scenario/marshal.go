@@ -3,6 +3,8 @@ package scenario
 import (
 	"bytes"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,11 +37,11 @@ func Marshal(s *Scenario) ([]byte, error) {
 	put(root, "seed", intNode(s.Seed))
 
 	def := BuiltinDefaults()
-	if s.Defaults != (MTASpec{}) {
+	if !reflect.DeepEqual(s.Defaults, MTASpec{}) {
 		def = withBuiltins(s.Defaults, def)
 	}
 	dn := mapNode(0)
-	put(dn, "mode", strNode(def.Mode))
+	putBuild(dn, def, MTASpec{})
 	put(dn, "kcbs", intNode(int64(def.KCBs)))
 	put(dn, "org", strNode(def.Org))
 	put(dn, "site", strNode(def.Site))
@@ -54,9 +56,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 		m = withBuiltins(m, def)
 		mn := mapNode(0)
 		put(mn, "name", strNode(m.Name))
-		if m.Mode != def.Mode {
-			put(mn, "mode", strNode(m.Mode))
-		}
+		putBuild(mn, m, def)
 		if m.KCBs != def.KCBs {
 			put(mn, "kcbs", intNode(int64(m.KCBs)))
 		}
@@ -204,10 +204,35 @@ func Marshal(s *Scenario) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// putBuild writes m's build (as `mode:` where it has an alias, the form
+// older files use, else `build:`) and its defect override, leaving out
+// what equals base.
+func putBuild(n *yaml.Node, m, base MTASpec) {
+	if name := m.BuildName(); base.Build == "" || name != base.BuildName() {
+		if b, ok := kernel.LookupBuild(name); ok && b.Alias != "" {
+			put(n, "mode", strNode(b.Alias))
+		} else {
+			put(n, "build", strNode(name))
+		}
+	}
+	if m.OverrideDefects && (!base.OverrideDefects || !slices.Equal(m.Defects, base.Defects)) {
+		dn := seqNode(yaml.FlowStyle)
+		for _, kb := range m.Defects {
+			dn.Content = append(dn.Content, strNode(kb))
+		}
+		put(n, "defects", dn)
+	}
+}
+
 // withBuiltins fills the zero-valued fields of m from def ("inherit").
 func withBuiltins(m, def MTASpec) MTASpec {
-	if m.Mode == "" {
-		m.Mode = def.Mode
+	if m.Build == "" && m.Mode == "" {
+		m.Build, m.Mode = def.BuildName(), def.Mode
+	} else {
+		m.Build = m.BuildName()
+	}
+	if !m.OverrideDefects && def.OverrideDefects {
+		m.Defects, m.OverrideDefects = def.Defects, true
 	}
 	if m.KCBs == 0 {
 		m.KCBs = def.KCBs

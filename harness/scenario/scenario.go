@@ -77,6 +77,7 @@ func DefaultTimers() Timers { return kernel.DefaultTimers() }
 // Built-in MTA defaults.
 const (
 	DefaultMode            = "sp2"
+	DefaultBuild           = kernel.DefaultBuild
 	DefaultKCBs            = 8
 	MinKCBs                = 2
 	MaxKCBs                = 4096
@@ -87,15 +88,26 @@ const (
 	MaxWindow              = 255
 )
 
-// Modes are the two kernel builds.
+// Modes are the aliases `mode:` accepts: sp0 (build 4.0) and sp2 (4.0-sp2).
 var Modes = []string{"sp0", "sp2"}
 
 // MTASpec is the resolved configuration of one MTA (or of the defaults block).
 type MTASpec struct {
 	// Name is the MTA's name ([A-Za-z0-9_-]+); empty for the defaults block.
 	Name string
-	// Mode is "sp0" or "sp2" (default "sp2").
+	// Build is the MTA's build, by its name in kernel.Builds ("4.0",
+	// "4.0-sp2", "5.5-sp2", ...; default 4.0-sp2). A file may name it by
+	// `build:` or by the old alias `mode: sp0|sp2`.
+	Build string
+	// Mode mirrors Build for readers of the old field: the build's alias
+	// (sp0, sp2), or its name when it has none. A spec built in code may
+	// set Mode alone; BuildName resolves it.
 	Mode string
+	// Defects, when OverrideDefects is set (`defects:` in the file), is the
+	// defect set instead of the build's own: KB ids, catalogue order.
+	Defects []string
+	// OverrideDefects is set by `defects:`, even an empty list.
+	OverrideDefects bool
 	// KCBs is the pool size, listener included (default 8, 2..4096).
 	KCBs int
 	// Org and Site form the MTA's DN (default ORG and SITE).
@@ -117,6 +129,7 @@ type MTASpec struct {
 // BuiltinDefaults returns the MTA defaults used when a file has no defaults block.
 func BuiltinDefaults() MTASpec {
 	return MTASpec{
+		Build:           DefaultBuild,
 		Mode:            DefaultMode,
 		KCBs:            DefaultKCBs,
 		Org:             DefaultOrg,
@@ -125,6 +138,36 @@ func BuiltinDefaults() MTASpec {
 		LeakProbability: DefaultLeakProbability,
 		Window:          DefaultWindow,
 	}
+}
+
+// BuildName returns the MTA's build by its catalogue name: Build, else
+// the build Mode names (a spec built in code), else DefaultBuild.
+func (m MTASpec) BuildName() string {
+	if m.Build != "" {
+		return m.Build
+	}
+	if b, ok := kernel.LookupBuild(m.Mode); ok {
+		return b.Name
+	}
+	return DefaultBuild
+}
+
+// DefectSet returns the KB ids of the defects the MTA runs with: its
+// build's, or exactly Defects when OverrideDefects is set.
+func (m MTASpec) DefectSet() []string {
+	_, d, err := kernel.ResolveBuild(m.BuildName(), m.Defects, m.OverrideDefects)
+	if err != nil {
+		return append([]string(nil), m.Defects...) // validated by the loader; a spec built in code keeps what it says
+	}
+	return d
+}
+
+// modeOf is the Mode mirror of a build: its alias, or its name.
+func modeOf(b kernel.BuildInfo) string {
+	if b.Alias != "" {
+		return b.Alias
+	}
+	return b.Name
 }
 
 // DN returns the MTA's distinguished name.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestLoadExample(t *testing.T) {
 	}
 	raw, _ := os.ReadFile("testdata/example.yaml")
 	timers := DefaultTimers()
-	def := MTASpec{Mode: "sp0", KCBs: 4, Org: "ORG", Site: "SITE", Timers: timers, LeakProbability: 1, Window: 4, Line: 5}
+	def := MTASpec{Build: "4.0", Mode: "sp0", KCBs: 4, Org: "ORG", Site: "SITE", Timers: timers, LeakProbability: 1, Window: 4, Line: 5}
 	a, b := def, def
 	a.Name, a.Line = "A", 12
 	b.Name, b.Line = "B", 13
@@ -304,7 +305,7 @@ func mtas(names ...string) []MTASpec {
 		m.Name = n
 		out = append(out, m)
 	}
-	out[len(out)-1].Mode = "sp0"
+	out[len(out)-1].Build, out[len(out)-1].Mode = "4.0", "sp0"
 	return out
 }
 
@@ -610,5 +611,82 @@ func TestFaultDefaultsParse(t *testing.T) {
 	}
 	if defaults == 0 {
 		t.Fatal("no fault type declares a default")
+	}
+}
+
+func TestBuildsAndDefects(t *testing.T) {
+	src := `version: 1
+name: t
+defaults: {build: 5.5-sp2}
+mtas:
+  - name: A
+  - {name: B, mode: sp0}
+  - {name: C, build: sp2}
+  - {name: D, build: 5.5-SP3, mode: sp2, defects: []}
+  - {name: E, defects: [Q247419, q152877]}
+`
+	src = strings.Replace(src, "mode: sp2, defects: []", "defects: []", 1) // D: build alone
+	s, err := LoadBytes("b.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		build, mode string
+		defects     []string
+	}{
+		"A": {"5.5-sp2", "5.5-sp2", []string{"Q229643", "Q232602"}},
+		"B": {"4.0", "sp0", []string{"Q152877"}},
+		"C": {"4.0-sp2", "sp2", []string{}},
+		"D": {"5.5-sp3", "5.5-sp3", []string{}},
+		"E": {"5.5-sp2", "5.5-sp2", []string{"Q152877", "Q247419"}},
+	}
+	for _, m := range s.MTAs {
+		w := want[m.Name]
+		if m.Build != w.build || m.Mode != w.mode || m.BuildName() != w.build || !slices.Equal(m.DefectSet(), w.defects) {
+			t.Errorf("%s: build %q mode %q defects %v; want %q %q %v", m.Name, m.Build, m.Mode, m.DefectSet(), w.build, w.mode, w.defects)
+		}
+	}
+	// Marshal keeps them: the round trip gives the same specs.
+	out, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := LoadBytes("b2.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for i, m := range s2.MTAs {
+		if m.BuildName() != s.MTAs[i].BuildName() || !slices.Equal(m.DefectSet(), s.MTAs[i].DefectSet()) {
+			t.Errorf("round trip %s: %s %v, want %s %v\n%s", m.Name, m.BuildName(), m.DefectSet(), s.MTAs[i].BuildName(), s.MTAs[i].DefectSet(), out)
+		}
+	}
+	// A spec built in code with only the old Mode resolves too.
+	if got := (MTASpec{Mode: "sp0"}).BuildName(); got != "4.0" {
+		t.Errorf("Mode sp0 resolves to %q", got)
+	}
+	if got := (MTASpec{}).DefectSet(); len(got) != 0 {
+		t.Errorf("default build has defects %v", got)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	for _, tc := range []struct{ name, mtas, want string }{
+		{"unknown build", "  - {name: A, build: 5.0}", `b.yaml:4:22: mtas[0].build: unknown build "5.0" (want one of 4.0 (sp0), 4.0-sp2 (sp2), 5.5-sp2, 5.5-sp3, 5.5-sp4)`},
+		{"mode not an alias", "  - {name: A, mode: 5.5-sp2}", `b.yaml:4:21: mtas[0].mode: invalid mode "5.5-sp2" (want sp0 or sp2; write build: 5.5-sp2)`},
+		{"disagree", "  - {name: A, mode: sp0,\n     build: 5.5-sp2}", `b.yaml:5:13: mtas[0].build: build "5.5-sp2" disagrees with mode sp0 on line 4 (mode sp0 is build 4.0)`},
+		{"unknown defect", "  - {name: A, defects: [Q229643, Q1]}", `b.yaml:4:34: mtas[0].defects[1]: unknown defect "Q1" (want one of Q152877, Q229643, Q232602, Q247419)`},
+		{"defect twice", "  - {name: A, defects: [Q229643, q229643]}", `mtas[0].defects[1]: defect Q229643 listed twice`},
+		{"defects not a list", "  - {name: A, defects: Q229643}", `mtas[0].defects: want a list`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadBytes("b.yaml", []byte("version: 1\nname: t\nmtas:\n"+tc.mtas+"\n"))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+	// Agreeing build and mode are fine.
+	if _, err := LoadBytes("b.yaml", []byte("version: 1\nname: t\nmtas:\n  - {name: A, mode: sp0, build: '4.0'}\n")); err != nil {
+		t.Errorf("agreeing mode and build: %v", err)
 	}
 }
