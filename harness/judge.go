@@ -155,27 +155,55 @@ func judge(sc *scenario.Scenario, res *Result, anchor, elapsed time.Duration) Su
 // checkDelivery judges loss and duplicates, with or without
 // expect.recovery: every accepted message delivered exactly once, or, when
 // the scenario declares a stall with expect.delivered, the messages
-// delivered over the whole run within its bounds. Traffic declared but
-// nothing submitted leaves nothing to judge: unknown. A scenario without
-// traffic gets no delivery check.
+// delivered over the whole run within its bounds (its list form bounds
+// each named pair in a check of its own, "delivery A->B"; the other pairs
+// must deliver everything). Traffic declared but nothing submitted leaves
+// nothing to judge: unknown. A scenario without traffic gets no check.
 func checkDelivery(sc *scenario.Scenario, s *Summary) []Check {
+	bounded := map[[2]string]scenario.DeliveredExpect{}
+	for _, dx := range sc.Expect.DeliveredPairs {
+		bounded[[2]string{dx.From, dx.To}] = dx
+	}
+	var out []Check
+	var rest []PairSummary
+	for _, p := range s.Pairs {
+		dx, ok := bounded[[2]string{p.From, p.To}]
+		if !ok {
+			rest = append(rest, p)
+			continue
+		}
+		c := deliveryCheck("delivery "+p.From+"->"+p.To, []PairSummary{p}, &dx)
+		out = append(out, c)
+	}
+	if len(rest) > 0 || len(out) == 0 {
+		if c := deliveryCheck("delivery", rest, sc.Expect.Delivered); c.Verdict != "" {
+			out = append([]Check{c}, out...)
+		}
+	}
+	return out
+}
+
+// deliveryCheck judges the pairs ps: duplicates fail; with stall, the
+// messages delivered lie in its bounds; without, none is undelivered.
+// Its Verdict is empty when the pairs declare no traffic.
+func deliveryCheck(name string, ps []PairSummary, stall *scenario.DeliveredExpect) Check {
 	var declared, submitted, refused, delivered, undelivered, dups int
 	var bad []string
-	for _, p := range s.Pairs {
+	for _, p := range ps {
 		declared += p.Declared
 		submitted += p.Submitted
 		refused += p.Refused
 		delivered += p.Delivered
 		undelivered += p.Undelivered
 		dups += p.Duplicates
-		if p.Undelivered > 0 || p.Duplicates > 0 {
+		if name == "delivery" && (p.Undelivered > 0 || p.Duplicates > 0) { // a pair's own check is named after it
 			bad = append(bad, fmt.Sprintf("%s->%s: %d of %d delivered, %d duplicated", p.From, p.To, p.Delivered, p.Submitted, p.Duplicates))
 		}
 	}
+	c := Check{Name: name}
 	if declared == 0 {
-		return nil
+		return c
 	}
-	c := Check{Name: "delivery"}
 	detail := fmt.Sprintf("%d submitted, %d delivered, %d undelivered, %d duplicated", submitted, delivered, undelivered, dups)
 	if refused > 0 {
 		detail += fmt.Sprintf(", %d refused by a stopped MTA", refused)
@@ -187,12 +215,10 @@ func checkDelivery(sc *scenario.Scenario, s *Summary) []Check {
 		}
 		detail += " (" + strings.Join(bad, "; ") + ")"
 	}
-	stall := sc.Expect.Delivered
 	switch {
 	case submitted == 0:
 		c.Verdict = Unknown
 		c.Detail = fmt.Sprintf("traffic declares %d messages but none was submitted (%d refused by a stopped MTA): nothing to judge", declared, refused)
-		return []Check{c}
 	case dups > 0:
 		c.Verdict = Failed
 		c.Detail = fmt.Sprintf("%d duplicate deliveries to the user: %s", dups, detail)
@@ -209,7 +235,7 @@ func checkDelivery(sc *scenario.Scenario, s *Summary) []Check {
 		c.Verdict = Passed
 		c.Detail = fmt.Sprintf("%d of %d delivered exactly once: %s", delivered, submitted, detail)
 	}
-	return []Check{c}
+	return c
 }
 
 // checkRecovery judges expect.recovery: the messages delivered within its

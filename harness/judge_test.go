@@ -571,3 +571,69 @@ func TestJudgeNothingDeclared(t *testing.T) {
 		t.Errorf("verdict %s, checks %+v; want one unknown evidence check", s.Verdict, s.Checks)
 	}
 }
+
+func TestJudgeDeliveredPerPair(t *testing.T) {
+	src := `version: 1
+name: pairs
+mtas: [{name: A0}, {name: B0}, {name: A2}, {name: B2}]
+links: [{from: A0, to: B0}, {from: A2, to: B2}]
+traffic:
+  - {from: A0, to: B0, messages: 4}
+  - {from: A2, to: B2, messages: 4}
+expect:
+  delivered:
+    - {from: A0, to: B0, max: 2}
+`
+	sc, err := scenario.LoadBytes("pairs.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(d0, d2 int) *Result {
+		res := &Result{Summary: Summary{MTAs: map[string]*MTASummary{}}, Schedule: &faults.Schedule{}, submitted: map[string]submission{}}
+		for _, n := range []string{"A0", "B0", "A2", "B2"} {
+			res.Summary.MTAs[n] = &MTASummary{Events: map[string]int{}}
+		}
+		for _, p := range []struct {
+			from, to string
+			n        int
+		}{{"A0", "B0", d0}, {"A2", "B2", d2}} {
+			for i := range 4 {
+				id := fmt.Sprintf("%s-%d", p.from, i)
+				res.submitted[id] = submission{from: p.from, to: p.to}
+				if i < p.n {
+					res.Deliveries = append(res.Deliveries, DeliveryRecord{Delivery: kernel.Delivery{ID: id, From: p.from, To: p.to}})
+				}
+			}
+		}
+		return res
+	}
+	// A0->B0 stalls within its bound, A2->B2 delivers everything: passed.
+	s := judge(sc, mk(1, 4), 0, time.Second)
+	if c := check(t, s, "delivery A0->B0"); c.Verdict != Passed || !strings.Contains(c.Detail, "1 delivered (want ≤2") {
+		t.Errorf("delivery A0->B0 = %+v", c)
+	}
+	if c := check(t, s, "delivery"); c.Verdict != Passed || !strings.Contains(c.Detail, "4 of 4 delivered exactly once") {
+		t.Errorf("delivery (the other pairs) = %+v", c)
+	}
+	// The unbounded pair losing one fails; the bounded one over its max fails.
+	s = judge(sc, mk(3, 3), 0, time.Second)
+	if c := check(t, s, "delivery A0->B0"); c.Verdict != Failed {
+		t.Errorf("delivery A0->B0 over its max = %+v", c)
+	}
+	if c := check(t, s, "delivery"); c.Verdict != Failed || !strings.Contains(c.Detail, "A2->B2: 3 of 4 delivered") {
+		t.Errorf("delivery (the other pairs) = %+v", c)
+	}
+	// Loader errors of the list form.
+	for _, tc := range []struct{ list, want string }{
+		{"    - {from: A0, to: B2, max: 1}", "expect.delivered[0]: no traffic from A0 to B2 to bound"},
+		{"    - {from: A0, to: B0, min: 5}", "expect.delivered[0]: min 5 is more than the 4 messages the traffic from A0 to B0 declares"},
+		{"    - {from: A0, to: B0, max: 1}\n    - {from: A0, to: B0, max: 2}", "expect.delivered[1]: pair A0->B0 already bounded on line 10"},
+		{"    - {from: A0, max: 1}", `expect.delivered[0]: missing required key "to"`},
+		{"    - {from: X, to: B0, max: 1}", `expect.delivered[0].from: unknown MTA "X"`},
+	} {
+		bad := strings.Replace(src, "    - {from: A0, to: B0, max: 2}", tc.list, 1)
+		if _, err := scenario.LoadBytes("pairs.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.list, err, tc.want)
+		}
+	}
+}

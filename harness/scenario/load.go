@@ -47,17 +47,18 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 
 // Key sets of the mappings in a scenario file.
 var (
-	topKeys       = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
-	defaultsKeys  = []string{"build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
-	mtaKeys       = []string{"name", "build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
-	linkKeys      = []string{"from", "to"}
-	trafficKeys   = []string{"from", "to", "messages", "size", "rate", "start", "priority"}
-	actionKeys    = []string{"at", "restart", "stop", "start"}
-	expectKeys    = []string{"events", "leaked", "recovery", "delivered"}
-	deliveredKeys = []string{"min", "max", "count"}
-	eventKeys     = []string{"mta", "id", "min", "max", "count"}
-	leakKeys      = []string{"mta", "min", "max", "count"}
-	recoveryKeys  = []string{"within", "delivered", "kcbs"}
+	topKeys           = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
+	defaultsKeys      = []string{"build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	mtaKeys           = []string{"name", "build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
+	linkKeys          = []string{"from", "to"}
+	trafficKeys       = []string{"from", "to", "messages", "size", "rate", "start", "priority"}
+	actionKeys        = []string{"at", "restart", "stop", "start"}
+	expectKeys        = []string{"events", "leaked", "recovery", "delivered"}
+	deliveredKeys     = []string{"min", "max", "count"}
+	deliveredPairKeys = []string{"from", "to", "min", "max", "count"}
+	eventKeys         = []string{"mta", "id", "min", "max", "count"}
+	leakKeys          = []string{"mta", "min", "max", "count"}
+	recoveryKeys      = []string{"within", "delivered", "kcbs"}
 )
 
 var (
@@ -1144,7 +1145,11 @@ func (d *decoder) expect(n *yaml.Node, traffic []Traffic) Expect {
 		x.Recovery = d.recovery(e)
 	}
 	if e, ok := m.get("delivered"); ok {
-		x.Delivered = d.delivered(e, traffic)
+		if deref(e.val).Kind == yaml.SequenceNode {
+			x.DeliveredPairs = d.deliveredPairs(e, traffic)
+		} else {
+			x.Delivered = d.delivered(e, traffic)
+		}
 	}
 	return x
 }
@@ -1178,6 +1183,55 @@ func (d *decoder) delivered(e entry, traffic []Traffic) *DeliveredExpect {
 		d.add(ke.val, join(path, k), "%d is more than the %d messages the traffic declares", *lo, declared)
 	}
 	return &DeliveredExpect{Min: lo, Max: hi, Line: e.key.Line}
+}
+
+// deliveredPairs reads the list form of expect.delivered: per sender and
+// receiver pair, bounds on the messages delivered over the whole run. The
+// pair must carry traffic, be named once, and a lower bound may not exceed
+// what its traffic declares.
+func (d *decoder) deliveredPairs(e entry, traffic []Traffic) []DeliveredExpect {
+	const path = "expect.delivered"
+	items, _ := d.sequence(e.val, path)
+	var out []DeliveredExpect
+	seen := map[[2]string]int{}
+	for i, n := range items {
+		p := index(path, i)
+		m, ok := d.mapping(n, p, deliveredPairKeys)
+		if !ok {
+			continue
+		}
+		if !d.require(m, "from", "to") {
+			continue
+		}
+		fe, _ := m.get("from")
+		te, _ := m.get("to")
+		from, ok1 := d.mtaRef(fe.val, join(p, "from"), false)
+		to, ok2 := d.mtaRef(te.val, join(p, "to"), false)
+		lo, hi := d.bounds(m, p)
+		if !ok1 || !ok2 || lo == nil && hi == nil {
+			continue
+		}
+		declared := 0
+		for _, t := range traffic {
+			if t.From == from && t.To == to {
+				declared += t.Messages
+			}
+		}
+		k := [2]string{from, to}
+		switch {
+		case seen[k] > 0:
+			d.add(n, p, "pair %s->%s already bounded on line %d", from, to, seen[k])
+			continue
+		case declared == 0:
+			d.add(n, p, "no traffic from %s to %s to bound", from, to)
+			continue
+		case lo != nil && *lo > declared:
+			d.add(n, p, "min %d is more than the %d messages the traffic from %s to %s declares", *lo, declared, from, to)
+		}
+		seen[k] = n.Line
+		out = append(out, DeliveredExpect{From: from, To: to, Min: lo, Max: hi, Line: n.Line})
+	}
+	return out
 }
 
 // bounds reads min, max and count of an expectation.

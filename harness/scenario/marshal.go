@@ -145,7 +145,7 @@ func Marshal(s *Scenario) ([]byte, error) {
 	}
 
 	x := s.Expect
-	if len(x.Events) > 0 || len(x.Leaked) > 0 || x.Recovery != nil || x.Delivered != nil {
+	if len(x.Events) > 0 || len(x.Leaked) > 0 || x.Recovery != nil || x.Delivered != nil || len(x.DeliveredPairs) > 0 {
 		xn := mapNode(0)
 		if len(x.Events) > 0 {
 			en := seqNode(0)
@@ -185,6 +185,17 @@ func Marshal(s *Scenario) ([]byte, error) {
 			n := mapNode(yaml.FlowStyle)
 			putBounds(n, dx.Min, dx.Max)
 			put(xn, "delivered", n)
+		}
+		if len(x.DeliveredPairs) > 0 {
+			ln := seqNode(0)
+			for _, dx := range x.DeliveredPairs {
+				n := mapNode(yaml.FlowStyle)
+				put(n, "from", strNode(dx.From))
+				put(n, "to", strNode(dx.To))
+				putBounds(n, dx.Min, dx.Max)
+				ln.Content = append(ln.Content, n)
+			}
+			put(xn, "delivered", ln)
 		}
 		put(root, "expect", xn)
 	}

@@ -319,11 +319,18 @@ type Expect struct {
 	// delivered over the whole run must lie in its bounds, instead of
 	// every submitted message being delivered (DESIGN.md section 6).
 	Delivered *DeliveredExpect
+	// DeliveredPairs is the list form of expect.delivered: bounds on the
+	// messages delivered over the whole run from one MTA to another, each
+	// pair declaring its own stall; pairs it does not name must deliver
+	// everything.
+	DeliveredPairs []DeliveredExpect
 }
 
 // DeliveredExpect bounds the messages delivered over the whole run
-// (expect.delivered).
+// (expect.delivered), or from one MTA to another (its list form, with From
+// and To set).
 type DeliveredExpect struct {
+	From, To string
 	// Min and Max are nil when unbounded; `count: N` sets both to N.
 	Min, Max *int
 	Line     int
