@@ -19,7 +19,7 @@ import (
 type node interface {
 	// Name is the MTA's name; Mode its build.
 	Name() string
-	Mode() kernel.Mode
+	Mode() string
 	// Addr is where the MTA listens for MiniP1: the upstream of the links
 	// that lead to it. It is kept across restarts.
 	Addr() string

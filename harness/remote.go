@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -119,8 +120,11 @@ func dialRemote(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpe
 	if st.Name != spec.Name {
 		bad = append(bad, fmt.Sprintf("name %q, the scenario says %q", st.Name, spec.Name))
 	}
-	if string(st.Mode) != spec.Mode {
-		bad = append(bad, fmt.Sprintf("mode %s, the scenario says %s (--mode %s)", st.Mode, spec.Mode, spec.Mode))
+	if st.Build != spec.BuildName() {
+		bad = append(bad, fmt.Sprintf("build %s, the scenario says %s (--build %s)", st.Build, spec.BuildName(), spec.BuildName()))
+	}
+	if want := spec.DefectSet(); !slices.Equal(st.Defects, want) {
+		bad = append(bad, fmt.Sprintf("defects %v, the scenario says %v (--defects %s)", st.Defects, want, strings.Join(want, ",")))
 	}
 	if st.Running && st.Pool.Size != spec.KCBs {
 		bad = append(bad, fmt.Sprintf("%d KCBs, the scenario says %d (--kcbs %d)", st.Pool.Size, spec.KCBs, spec.KCBs))

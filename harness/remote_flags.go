@@ -18,9 +18,12 @@ import (
 func StubArgs(spec scenario.MTASpec, seed int64) []string {
 	lp := spec.LeakProbability
 	c := stubconfig.Config{
-		Name: spec.Name, Mode: spec.Mode, KCBs: spec.KCBs, Window: spec.Window, Org: spec.Org, Site: spec.Site,
+		Name: spec.Name, Build: spec.BuildName(), KCBs: spec.KCBs, Window: spec.Window, Org: spec.Org, Site: spec.Site,
 		Timers: stubconfig.FormatTimers(kernel.Timers(spec.Timers)), Seed: seed, LeakProbability: &lp,
 		ExtendedEvents: spec.ExtendedEvents,
+	}
+	if spec.OverrideDefects {
+		c.Defects = append([]string{}, spec.Defects...) // not nil: even none overrides the build's
 	}
 	return c.Args()
 }
