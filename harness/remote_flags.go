@@ -18,9 +18,16 @@ import (
 func StubArgs(spec scenario.MTASpec, seed int64) []string {
 	lp := spec.LeakProbability
 	c := stubconfig.Config{
-		Name: spec.Name, Build: spec.BuildName(), KCBs: spec.KCBs, Window: spec.Window, Org: spec.Org, Site: spec.Site,
+		Name: spec.Name, KCBs: spec.KCBs, Window: spec.Window, Org: spec.Org, Site: spec.Site,
 		Timers: stubconfig.FormatTimers(kernel.Timers(spec.Timers)), Seed: seed, LeakProbability: &lp,
 		ExtendedEvents: spec.ExtendedEvents,
+	}
+	// A build with an alias is written as --mode, as earlier stubs and
+	// the lab's compose file have it.
+	if b, ok := kernel.LookupBuild(spec.BuildName()); ok && b.Alias != "" {
+		c.Mode = b.Alias
+	} else {
+		c.Build = spec.BuildName()
 	}
 	if spec.OverrideDefects {
 		c.Defects = append([]string{}, spec.Defects...) // not nil: even none overrides the build's

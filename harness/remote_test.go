@@ -214,7 +214,7 @@ func TestRemoteMismatchIsInputError(t *testing.T) {
 	if !errors.As(err, &in) {
 		t.Fatalf("Run error %v; want an *InputError", err)
 	}
-	for _, want := range []string{"mode sp0, the scenario says sp2", "6 KCBs, the scenario says 4", "healthy.yaml"} {
+	for _, want := range []string{"build 4.0, the scenario says 4.0-sp2", "defects [Q152877], the scenario says []", "6 KCBs, the scenario says 4", "healthy.yaml"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -312,5 +312,20 @@ func TestStubArgs(t *testing.T) {
 		"--seed 152877 --leak-probability 1"
 	if got != want {
 		t.Errorf("StubArgs =\n %s\nwant\n %s", got, want)
+	}
+}
+
+func TestStubArgsBuildAndDefects(t *testing.T) {
+	sc, err := scenario.LoadBytes("b.yaml", []byte("version: 1\nname: b\nmtas:\n  - {name: A, build: 5.5-sp3, defects: [Q229643]}\n  - {name: B, build: 5.5-sp2}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := strings.Join(StubArgs(sc.MTAs[0], 1), " ")
+	if !strings.Contains(a, "--build 5.5-sp3") || !strings.Contains(a, "--defects Q229643") {
+		t.Errorf("StubArgs(A) = %s; want --build 5.5-sp3 --defects Q229643", a)
+	}
+	b := strings.Join(StubArgs(sc.MTAs[1], 1), " ")
+	if !strings.Contains(b, "--build 5.5-sp2") || strings.Contains(b, "--defects") {
+		t.Errorf("StubArgs(B) = %s; want --build 5.5-sp2 and no --defects", b)
 	}
 }
