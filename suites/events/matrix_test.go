@@ -120,9 +120,11 @@ func matrixFile(file string) {
 			res = suitekit.Run(ctx, sc)
 		}, NodeTimeout(sc.Duration+30*time.Second))
 
+		// The first spec of the ordered container runs BeforeAll, within
+		// its own SpecTimeout: that must cover the run.
 		It("meets its own expectations (harness verdict)", modeLabels(bds), func(ctx SpecContext) {
 			Expect(res).To(suitekit.HaveVerdict(harness.Passed), "%s: the file's own expect: block", rel)
-		}, SpecTimeout(10*time.Second))
+		}, SpecTimeout(sc.Duration+40*time.Second))
 
 		if rowName != "" {
 			var entries []TableEntry
