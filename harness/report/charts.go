@@ -70,17 +70,26 @@ var eventStyles = []eventStyle{
 	{eventlog.IDConnRefused, "connection refused", rgb(0xd6, 0x27, 0x28), diamondGlyph{}},
 }
 
-// otherEventStyles mark the ids outside eventStyles, in order of id: each
-// its own shape as well as its own colour, so that they stay apart in
-// greyscale (hollow shapes, apart from the filled ones above).
-var otherEventStyles = []eventStyle{
-	{color: rgb(0x8c, 0x56, 0x4b), shape: draw.RingGlyph{}},
-	{color: rgb(0xe3, 0x77, 0xc2), shape: draw.CrossGlyph{}},
-	{color: rgb(0x7f, 0x7f, 0x7f), shape: draw.SquareGlyph{}},
-	{color: rgb(0xbc, 0xbd, 0x22), shape: draw.TriangleGlyph{}},
-	{color: rgb(0x17, 0xbe, 0xcf), shape: draw.PlusGlyph{}},
-	{color: rgb(0x39, 0x3b, 0x79), shape: hollowDiamondGlyph{}},
+// catalogueEventStyles mark the catalogue's other ids (CATALOGUE.md C4
+// and the companions of DESIGN.md section 4) whenever they occur, each
+// with a fixed colour and a shape of its own, apart from eventStyles' and
+// from each other, so that a reader learns them once and tells them apart
+// in greyscale too.
+var catalogueEventStyles = []eventStyle{
+	{eventlog.IDLostConnections, "lost connections", rgb(0x2c, 0xa0, 0x2c), draw.RingGlyph{}},
+	{eventlog.IDConnError, "connection error", rgb(0x8c, 0x56, 0x4b), draw.CrossGlyph{}},
+	{eventlog.IDInternalError, "internal MTA error", rgb(0xe3, 0x77, 0xc2), draw.PlusGlyph{}},
+	{eventlog.IDNoControlBlocks, "no free control blocks", rgb(0x17, 0xbe, 0xcf), draw.SquareGlyph{}},
+	{eventlog.IDConnectRefused, "connect() refused", rgb(0xbc, 0xbd, 0x22), draw.TriangleGlyph{}},
+	{eventlog.IDConnReset, "connection reset", rgb(0x39, 0x3b, 0x79), downTriangleGlyph{}},
+	{eventlog.IDAbnormalEnd, "ended abnormally", rgb(0x84, 0x3c, 0x39), hollowDiamondGlyph{}},
+	{eventlog.IDStart, "MTA started", rgb(0x63, 0x79, 0x39), starGlyph{}},
+	{eventlog.IDStop, "MTA stopped", rgb(0x7b, 0x41, 0x73), barGlyph{}},
 }
+
+// otherEventStyle marks an id the catalogue does not know (a customer's
+// log replayed, say): grey, one shape for all of them.
+var otherEventStyle = eventStyle{name: "other", color: rgb(0x7f, 0x7f, 0x7f), shape: boxedCrossGlyph{}}
 
 // chart is one rendered chart of the report.
 type chart struct {
@@ -412,9 +421,13 @@ func mtaEventStyles(mta string, in *Input) ([]eventStyle, map[int]int) {
 		}
 	}
 	sort.Ints(others)
-	for i, id := range others {
-		st := otherEventStyles[i%len(otherEventStyles)]
-		st.id, st.name = id, "other"
+	for _, id := range others {
+		if c := slices.IndexFunc(catalogueEventStyles, func(s eventStyle) bool { return s.id == id }); c >= 0 {
+			styles = append(styles, catalogueEventStyles[c])
+			continue
+		}
+		st := otherEventStyle
+		st.id = id
 		styles = append(styles, st)
 	}
 	return styles, counts
@@ -716,6 +729,55 @@ func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) 
 	p.Close()
 	c.SetColor(sty.Color)
 	c.Fill(p)
+}
+
+// downTriangleGlyph is the outline of a triangle pointing down.
+type downTriangleGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (downTriangleGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.2
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X - r, Y: pt.Y + r*0.6})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y + r*0.6})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Close()
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.8)})
+	c.Stroke(p)
+}
+
+// starGlyph is an asterisk: a plus and a cross.
+type starGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (starGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	draw.PlusGlyph{}.DrawGlyph(c, sty, pt)
+	draw.CrossGlyph{}.DrawGlyph(c, sty, pt)
+}
+
+// barGlyph is a filled horizontal bar.
+type barGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (barGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X - r*1.3, Y: pt.Y - r*0.4})
+	p.Line(vg.Point{X: pt.X + r*1.3, Y: pt.Y - r*0.4})
+	p.Line(vg.Point{X: pt.X + r*1.3, Y: pt.Y + r*0.4})
+	p.Line(vg.Point{X: pt.X - r*1.3, Y: pt.Y + r*0.4})
+	p.Close()
+	c.SetColor(sty.Color)
+	c.Fill(p)
+}
+
+// boxedCrossGlyph is a square outline with a cross inside.
+type boxedCrossGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (boxedCrossGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	draw.SquareGlyph{}.DrawGlyph(c, sty, pt)
+	draw.CrossGlyph{}.DrawGlyph(c, sty, pt)
 }
 
 // hollowDiamondGlyph is the outline of a diamond.

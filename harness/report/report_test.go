@@ -264,7 +264,7 @@ func TestSecondsTicksLabels(t *testing.T) {
 // the markers must still differ, so that the ids stay apart in greyscale
 // (and for a reader who cannot tell the colours apart).
 func TestEventGlyphsDifferInShape(t *testing.T) {
-	styles := append(slices.Clone(eventStyles), otherEventStyles...)
+	styles := append(append(slices.Clone(eventStyles), catalogueEventStyles...), otherEventStyle)
 	seen := map[string]int{}
 	for i, st := range styles {
 		c := vgsvg.New(20, 20)
@@ -279,10 +279,10 @@ func TestEventGlyphsDifferInShape(t *testing.T) {
 		}
 		seen[buf.String()] = i
 	}
-	// An events chart gives the ids outside eventStyles the other styles,
-	// one each, in order of id.
+	// An events chart gives the catalogue's other ids their own styles, in
+	// order of id, and an id the catalogue does not know the grey one.
 	in := handInput(t) // B logs 9215, outside eventStyles
-	for _, id := range []int{9156, 2035, 4284, 4287} {
+	for _, id := range []int{9156, 2035, 4284, 4287, 7777} {
 		in.Events = append(in.Events, eventlog.Record{Time: in.Events[0].Time, MTA: "B", Source: eventlog.Source, ID: id})
 	}
 	styles, _ = mtaEventStyles("B", in)
@@ -290,8 +290,15 @@ func TestEventGlyphsDifferInShape(t *testing.T) {
 	for _, st := range styles {
 		shapes[fmt.Sprintf("%T", st.shape)]++
 	}
-	if want := len(eventStyles) + 5; len(styles) != want || len(shapes) != want {
+	if want := len(eventStyles) + 6; len(styles) != want || len(shapes) != want {
 		t.Errorf("events chart has %d rows and %d shapes, want %d of each: %v", len(styles), len(shapes), want, shapes)
+	}
+	for _, st := range styles[len(eventStyles):] {
+		if c := slices.IndexFunc(catalogueEventStyles, func(c eventStyle) bool { return c.id == st.id }); c >= 0 && st != catalogueEventStyles[c] {
+			t.Errorf("id %d drawn as %+v, want its catalogue style", st.id, st)
+		} else if c < 0 && (st.id != 7777 || st.shape != otherEventStyle.shape) {
+			t.Errorf("id %d drawn as %+v, want the grey style of unknown ids", st.id, st)
+		}
 	}
 }
 
