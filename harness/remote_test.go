@@ -24,7 +24,7 @@ func adminStub(t *testing.T, spec scenario.MTASpec, seed int64, token string, mu
 	t.Helper()
 	lp := spec.LeakProbability
 	cfg := mtastub.Config{
-		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.Mode, KCBs: spec.KCBs,
+		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.BuildName(), KCBs: spec.KCBs,
 		Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: seed,
 		ExtendedEvents: spec.ExtendedEvents,
 	}
