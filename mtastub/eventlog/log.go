@@ -40,12 +40,22 @@ func NewLog(mta string, now func() time.Time) *Log {
 // MTA returns the name of the MTA the log belongs to.
 func (l *Log) MTA() string { return l.mta }
 
-// SetSink installs f (nil removes it) as the log's sink: Emit calls it
-// synchronously with every completed record after appending it, in emit
-// order, without holding the lock that Records, Counts, Len, Subscribe and
-// Close take, so f may call those. Several logs may share one sink, which
-// must then be safe for concurrent use. f must not call Emit on the same log.
+// SetSink installs f (nil removes it) as the log's sink: f first receives
+// every record emitted so far (an MTA logs its start banner as it starts,
+// before a caller can install a sink), then Emit calls it synchronously
+// with every completed record after appending it, in emit order, with no
+// gap and no repeat, without holding the lock that Records, Counts, Len,
+// Subscribe and Close take, so f may call those. Several logs may share one
+// sink, which must then be safe for concurrent use. f must not call Emit on
+// the same log.
 func (l *Log) SetSink(f func(Record)) {
+	l.emitMu.Lock()
+	defer l.emitMu.Unlock()
+	if f != nil {
+		for _, r := range l.feed.History() {
+			f(r)
+		}
+	}
 	l.mu.Lock()
 	l.sink = f
 	l.mu.Unlock()

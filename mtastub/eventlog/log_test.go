@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -281,5 +282,20 @@ func TestManySubscribersCloseRace(t *testing.T) {
 	wg.Wait()
 	if l.Len() != 50 {
 		t.Errorf("Len = %d", l.Len())
+	}
+}
+
+// A sink installed after records were emitted receives them first, then
+// every new one: no gap, no repeat.
+func TestSetSinkReplaysHistory(t *testing.T) {
+	l := NewLog("A", nil)
+	defer l.Close()
+	l.Emit(Record{ID: IDStart})
+	l.Emit(Record{ID: IDAssocError})
+	var got []int
+	l.SetSink(func(r Record) { got = append(got, r.ID) })
+	l.Emit(Record{ID: IDConnRefused})
+	if want := []int{IDStart, IDAssocError, IDConnRefused}; !slices.Equal(got, want) {
+		t.Errorf("sink saw %v, want %v", got, want)
 	}
 }

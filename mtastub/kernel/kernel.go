@@ -210,13 +210,15 @@ func Start(cfg Config) (*Kernel, error) {
 			c.queue = append(c.queue, &outMsg{Message: msgs[i], sent: 1})
 		}
 	}
+	if k.companions {
+		// Logged before the owner runs: when Start returns, the banner is
+		// in the log, before any event of the new life.
+		k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build.Banner})
+	}
 	k.owner.Add(1)
 	go k.run()
 	k.wg.Add(1)
 	go k.acceptLoop()
-	if k.companions {
-		k.post(event{kind: evCall, fn: func() { k.emit(eventlog.Record{ID: eventlog.IDStart, Build: build.Banner}) }})
-	}
 	k.post(event{kind: evCall, fn: func() {
 		for _, c := range k.connectors {
 			k.kick(c)
