@@ -642,7 +642,7 @@ func (k *Kernel) dialed(e event) {
 	delete(k.dialCancel, b.idx)
 	if e.err != nil {
 		if k.companions && isRefused(e.err) {
-			k.emit(eventlog.Record{ID: eventlog.IDConnectRefused, Entity: b.entity, Socket: 10061})
+			k.emit(eventlog.Record{ID: eventlog.IDConnectRefused, KCB: b.idx, Entity: b.entity, Socket: 10061})
 		}
 		k.fail(b, cause{svc: SvcTConnect, flavor: FlavorConfirm, reason: ReasonOpenError, abort: noAbort, what: "dial: " + e.err.Error()})
 		return
