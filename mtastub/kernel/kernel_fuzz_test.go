@@ -71,10 +71,10 @@ func seedScripts() map[string][]byte {
 		"initiator-transfer-timer-55sp2": {1<<2 | 0b10, cc, 0, bindAcc, 0, sleep, 90, reconnect, cc, 0, bindAcc, 0, sleep, 90, sleep, 60},
 		"initiator-eof-in-3-55sp2":       {1<<2 | 0b10, cc, 0, bindAcc, 0, submit, 0, reconnect, sleep, 60, reconnect},
 		"initiator-eof-in-3-55sp3":       {2<<2 | 0b10, cc, 0, bindAcc, 0, submit, 0, reconnect, sleep, 60, reconnect, cc, 0},
-		"responder-partial-frame-55sp3":  {2<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
-		"responder-partial-frame-55sp4":  {3<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
+		"responder-partial-frame-55sp3":  {2 << 2, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
+		"responder-partial-frame-55sp4":  {3 << 2, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0},
 		"initiator-all-defects":          {4<<2 | 0b10, cc, 0, bindAcc, 0, sleep, 90, reconnect, cc, 0, bindAcc, 0, ack, 0, reconnect, sleep, 60},
-		"responder-all-defects":          {4<<2 | 0b00, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0, sleep, 60, reconnect, cr, 0},
+		"responder-all-defects":          {4 << 2, cr, 0, bind, 0, raw, 5, 3, 0, 0, 40, 2, sleep, 60, reconnect, cr, 0, sleep, 60, reconnect, cr, 0},
 	}
 }
 

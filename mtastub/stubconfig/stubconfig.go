@@ -437,8 +437,8 @@ func loopback(addr string) bool {
 // log. Its Store is the caller's to open (Config.Store names the directory).
 func (s *Settings) MTAConfig(log *slog.Logger) mtastub.Config {
 	return mtastub.Config{
-		Name: s.Name, Org: s.Org, Site: s.Site, Build: s.BuildInfo.Name, Defects: s.Config.Defects,
-		OverrideDefects: s.Config.Defects != nil, KCBs: s.KCBs, Window: s.Window,
+		Name: s.Name, Org: s.Org, Site: s.Site, Build: s.BuildInfo.Name, Defects: s.Defects,
+		OverrideDefects: s.Defects != nil, KCBs: s.KCBs, Window: s.Window,
 		Timers: s.KernelTimers, LeakProbability: s.LeakProbability, Seed: s.Seed, ExtendedEvents: s.ExtendedEvents,
 		Listen: s.Listen, Peers: s.Peers, Logger: log,
 	}
