@@ -62,6 +62,12 @@ type Config struct {
 	Store store.Store
 	// Logger receives structured logs (default: discard).
 	Logger *slog.Logger
+	// Tap, when set, is called with every transport connection the MTA
+	// dials (dialed: the address it dialed) or accepts (dialed: ""), and
+	// the MTA reads and writes the connection it returns: a packet
+	// recorder's hook (harness/capture). Nil leaves connections as they
+	// are, at no cost.
+	Tap func(conn net.Conn, dialed string) net.Conn
 }
 
 // MTA is a running (or stopped) stub MTA.
@@ -124,13 +130,25 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 	}
 	m.mu.Unlock()
 	var d net.Dialer
+	dial := func(ctx context.Context, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	var kln net.Listener = ln
+	if tap := m.cfg.Tap; tap != nil {
+		kln = tapListener{Listener: ln, tap: tap}
+		dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return tap(c, addr), nil
+		}
+	}
 	k, err := kernel.Start(kernel.Config{
 		Name: m.cfg.Name, Org: m.cfg.Org, Site: m.cfg.Site, Build: m.cfg.Build, Defects: m.cfg.Defects,
 		OverrideDefects: m.cfg.OverrideDefects, KCBs: m.cfg.KCBs,
 		Window: m.cfg.Window, Timers: m.cfg.Timers, LeakProbability: m.cfg.LeakProbability,
-		Seed: m.cfg.Seed, ExtendedEvents: m.cfg.ExtendedEvents, Listener: ln, Dial: func(ctx context.Context, addr string) (net.Conn, error) {
-			return d.DialContext(ctx, "tcp", addr)
-		},
+		Seed: m.cfg.Seed, ExtendedEvents: m.cfg.ExtendedEvents, Listener: kln, Dial: dial,
 		Peers: peers, Events: m.events, Store: m.cfg.Store, Logger: m.cfg.Logger,
 		Deliver: m.deliveries.Publish,
 	})
@@ -142,6 +160,21 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 	m.k, m.addr, m.running = k, ln.Addr().String(), true
 	m.mu.Unlock()
 	return nil
+}
+
+// tapListener hands every accepted connection to a Tap.
+type tapListener struct {
+	net.Listener
+	tap func(conn net.Conn, dialed string) net.Conn
+}
+
+// Accept accepts a connection and returns what the tap makes of it.
+func (l tapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return l.tap(c, ""), nil
 }
 
 // Name returns the MTA's name.
