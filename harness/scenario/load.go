@@ -47,7 +47,7 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 
 // Key sets of the mappings in a scenario file.
 var (
-	topKeys           = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration"}
+	topKeys           = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration", "capture"}
 	defaultsKeys      = []string{"build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
 	mtaKeys           = []string{"name", "build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
 	linkKeys          = []string{"from", "to"}
@@ -458,6 +458,9 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 	}
 	if e, ok := top.get("expect"); ok {
 		s.Expect = d.expect(e.val, s.Traffic)
+	}
+	if e, ok := top.get("capture"); ok {
+		s.Capture, _ = d.boolean(e.val, "capture")
 	}
 	return s
 }

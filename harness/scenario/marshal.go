@@ -199,6 +199,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 		}
 		put(root, "expect", xn)
 	}
+	if s.Capture {
+		put(root, "capture", boolNode(true))
+	}
 	if s.Duration != 0 {
 		put(root, "duration", durNode(s.Duration))
 	}

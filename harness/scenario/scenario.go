@@ -35,6 +35,9 @@ type Scenario struct {
 	Expect Expect
 	// Duration is the latest end of a run (default 10s).
 	Duration time.Duration
+	// Capture asks for per-link pcapng captures in the bundle (key
+	// capture; harness/capture).
+	Capture bool
 	// File is the path the scenario was loaded from ("" for LoadBytes with
 	// an empty name).
 	File string

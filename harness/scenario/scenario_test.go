@@ -260,6 +260,7 @@ expect:
     - {mta: "*", max: 0}
   recovery: {within: 1.5s, delivered: 5}
   delivered: {min: 1, max: 4}
+capture: true
 duration: 1m
 `
 	files["overrides"] = strings.Replace(files["overrides"], "  - name: A\n", "  - name: A\n    mode: sp0\n    org: ACME\n    site: EAST\n    timers: {lifetime: 5s}\n    leak_probability: 1\n    extended_events: false\n", 1)
@@ -366,6 +367,8 @@ func TestBroken(t *testing.T) {
 		{"leak probability", base + "defaults: {leak_probability: 1.5}\n", []string{`q.yaml:8:30: defaults.leak_probability: must be between 0 and 1, got 1.5`}},
 		{"window", base + "defaults: {window: 0}\n", []string{`q.yaml:8:20: defaults.window: must be between 1 and 255, got 0`}},
 		{"bool", base + "defaults: {extended_events: yes}\n", []string{`q.yaml:8:29: defaults.extended_events: invalid boolean "yes" (want true or false)`}},
+		{"capture", base + "capture: on\n", []string{`q.yaml:8:10: capture: invalid boolean "on" (want true or false)`}},
+		{"capture not scalar", base + "capture: {links: [A->B]}\n", []string{`q.yaml:8:10: capture: want a single value, got a mapping`}},
 		{"mtas map", "version: 1\nname: t\nmtas: {name: A}\n", []string{`q.yaml:3:7: mtas: want a list, got a mapping`}},
 		{"mtas empty", "version: 1\nname: t\nmtas: []\n", []string{`q.yaml:3:7: mtas: at least one MTA is required`}},
 		{"mta duplicate", strings.Replace(base, "name: B", "name: A", 1), []string{
@@ -688,5 +691,33 @@ func TestBuildErrors(t *testing.T) {
 	// Agreeing build and mode are fine.
 	if _, err := LoadBytes("b.yaml", []byte("version: 1\nname: t\nmtas:\n  - {name: A, mode: sp0, build: '4.0'}\n")); err != nil {
 		t.Errorf("agreeing mode and build: %v", err)
+	}
+}
+
+func TestCaptureKey(t *testing.T) {
+	s, err := LoadBytes("q.yaml", []byte(base+"capture: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Capture {
+		t.Fatal("capture: true loaded as false")
+	}
+	out, err := Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "capture: true\n") {
+		t.Errorf("Marshal lost capture: true:\n%s", out)
+	}
+	s, err = LoadBytes("q.yaml", []byte(base+"capture: false\n"))
+	if err != nil || s.Capture {
+		t.Fatalf("capture: false: %v, %v", s.Capture, err)
+	}
+	out, err = Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "capture") {
+		t.Errorf("Marshal wrote capture for a scenario without it:\n%s", out)
 	}
 }
