@@ -33,6 +33,11 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("harness: bundle: %w", err)
 	}
+	wire, err := wireOf(dir, sc)
+	if err != nil {
+		return err
+	}
+	res.Wire = wire
 	raw := sc.Raw
 	if len(raw) == 0 {
 		var err error
@@ -100,7 +105,7 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 // reportInput is what report.html is drawn from: sc as run and its result.
 func reportInput(sc *scenario.Scenario, res *Result) *report.Input {
 	return &report.Input{Scenario: sc, Summary: res.Summary, Schedule: res.Schedule,
-		Events: res.Events, Deliveries: res.Deliveries, Samples: res.Samples, Ledger: res.Ledger}
+		Events: res.Events, Deliveries: res.Deliveries, Samples: res.Samples, Ledger: res.Ledger, Wire: res.Wire}
 }
 
 // LoadSchedule reads a bundle's schedule.json.

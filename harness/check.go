@@ -177,6 +177,9 @@ func loadBundle(dir string) (*scenario.Scenario, *Result, error) {
 	sort.SliceStable(res.Deliveries, func(i, j int) bool { return res.Deliveries[i].T < res.Deliveries[j].T })
 	sort.SliceStable(res.Events, func(i, j int) bool { return res.Events[i].Time.Before(res.Events[j].Time) })
 
+	if res.Wire, err = wireOf(dir, sc); err != nil {
+		return nil, nil, err
+	}
 	s := Summary{Scenario: sc.Name, Seed: sched.Seed, MTAs: totals(sc, res)}
 	s.DurationS, s.Started = bundleTimes(path(FileSummary), res)
 	res.Summary = s

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub"
@@ -54,9 +55,10 @@ type localNode struct{ *mtastub.MTA }
 func (localNode) Sync(context.Context) error { return nil }
 
 // startNode starts (or, for an MTA with admin:, connects to) the MTA of
-// spec and hands its events to sink. The error is an *InputError or an
+// spec and hands its events to sink; tap (nil: none) records an
+// in-process MTA's connections. The error is an *InputError or an
 // *InfraError.
-func startNode(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec, opts Options, log *slog.Logger, sink func(eventlog.Record)) (node, error) {
+func startNode(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec, opts Options, log *slog.Logger, sink func(eventlog.Record), tap func(net.Conn, string) net.Conn) (node, error) {
 	if spec.Admin != "" {
 		return dialRemote(ctx, sc, spec, remoteConfig{token: adminToken(opts), log: log, sink: sink})
 	}
@@ -65,7 +67,7 @@ func startNode(ctx context.Context, sc *scenario.Scenario, spec scenario.MTASpec
 		Name: spec.Name, Org: spec.Org, Site: spec.Site, Build: spec.BuildName(),
 		Defects: spec.Defects, OverrideDefects: spec.OverrideDefects, KCBs: spec.KCBs,
 		Window: spec.Window, Timers: kernel.Timers(spec.Timers), LeakProbability: &lp, Seed: sc.Seed,
-		ExtendedEvents: spec.ExtendedEvents, Logger: log,
+		ExtendedEvents: spec.ExtendedEvents, Logger: log, Tap: tap,
 	})
 	if err != nil {
 		return nil, &InfraError{Err: fmt.Errorf("harness: start %s: %w", spec.Name, err)}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/faults/toxi"
+	"github.com/mtastorm/mtastorm/harness/capture"
 	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
@@ -45,6 +46,11 @@ type Options struct {
 	// AdminToken is the bearer token for the admin API of the MTAs with
 	// admin: in the scenario; "" means $MTASTUB_TOKEN (EnvAdminToken).
 	AdminToken string
+	// Capture writes per-link pcapng captures into Out's captures/ (as
+	// the scenario's capture: true does); CaptureLimit bounds each file
+	// (default capture.DefaultLimit).
+	Capture      bool
+	CaptureLimit int64
 }
 
 // InputError is a problem with what the run was given (exit code 2).
@@ -70,6 +76,8 @@ type Result struct {
 	Ledger     []LedgerEntry
 	// Dir is the bundle folder ("" when none was written).
 	Dir string
+	// Wire compares each link's captures (nil: the bundle has none).
+	Wire []*capture.Wire
 
 	submitted map[string]submission
 	// refused are the messages offered while their sender was stopped.
@@ -105,6 +113,8 @@ type run struct {
 	probing    sync.WaitGroup
 	sched      *faults.Schedule
 	t0         time.Time
+	// rec records the links' captures (nil: none).
+	rec *capture.Recorder
 
 	mu        sync.Mutex
 	events    []eventlog.Record
@@ -220,8 +230,11 @@ func (r *run) setup(ctx context.Context) error {
 		}
 		r.backend, r.expose = b, ex
 	}
+	if err := r.startCapture(); err != nil {
+		return err
+	}
 	for _, spec := range r.sc.MTAs {
-		m, err := startNode(ctx, r.sc, spec, r.opts, r.log, r.onEvent)
+		m, err := startNode(ctx, r.sc, spec, r.opts, r.log, r.onEvent, r.tap(spec))
 		if err != nil {
 			return err
 		}
@@ -251,6 +264,9 @@ func (r *run) setup(ctx context.Context) error {
 		}
 		listen, probe = r.expose.proxyAddr(listen), r.expose.proxyAddr(probe)
 		r.probes[link], r.probeAddrs[link] = name+"-probe", probe
+		if r.rec != nil {
+			r.rec.Route(capture.Link{From: l.From, To: l.To}, listen)
+		}
 		if err := r.mtas[l.From].SetPeer(ctx, l.To, listen); err != nil {
 			return &InfraError{Err: fmt.Errorf("harness: link %s: %w", link, err)}
 		}
@@ -268,6 +284,7 @@ func (r *run) teardown() {
 		}
 	}
 	r.probing.Wait()
+	r.closeCapture()
 	if r.echo != nil {
 		_ = r.echo.Close()
 	}

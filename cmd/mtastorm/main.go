@@ -36,9 +36,10 @@ const (
 )
 
 const usage = `usage:
-  mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL] [--quiet] [--debug]
-  mtastorm replay DIR [--out DIR] [--toxiproxy URL] [--quiet] [--debug]
+  mtastorm run SCENARIO.yaml [--out DIR] [--seed N] [--toxiproxy URL] [--capture] [--capture-max SIZE] [--quiet] [--debug]
+  mtastorm replay DIR [--out DIR] [--toxiproxy URL] [--capture] [--capture-max SIZE] [--quiet] [--debug]
       re-run a bundle: its scenario.yaml with the toggles of its schedule.json
+      --capture writes per-link pcapng files into the bundle's captures/ (tools/wireshark/minip1.lua decodes them)
   mtastorm check DIR    re-judge a saved bundle; rewrites its summary.json, junit.xml and report.html
   mtastorm import EVENTLOG [--json]
       print the signature of an event log (Event Viewer CSV, wevtutil text, events.jsonl)
@@ -117,16 +118,18 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // common are the flags run and replay share.
 type common struct {
-	out, url     *string
-	quiet, debug *bool
+	out, url, captureMax  *string
+	quiet, debug, capture *bool
 }
 
 func commonFlags(fs *flag.FlagSet) common {
 	return common{
-		out:   fs.String("out", "", "bundle folder (default ./mtastorm-out/<scenario>-<time>)"),
-		url:   fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)"),
-		quiet: fs.Bool("quiet", false, "print only the bundle line"),
-		debug: fs.Bool("debug", false, "debug logs on stderr"),
+		out:        fs.String("out", "", "bundle folder (default ./mtastorm-out/<scenario>-<time>)"),
+		url:        fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)"),
+		quiet:      fs.Bool("quiet", false, "print only the bundle line"),
+		debug:      fs.Bool("debug", false, "debug logs on stderr"),
+		capture:    fs.Bool("capture", false, "write per-link pcapng captures into the bundle's captures/ (as the scenario key capture: true)"),
+		captureMax: fs.String("capture-max", "", "size limit of each capture file, e.g. 16MiB (default 64MiB)"),
 	}
 }
 
@@ -178,6 +181,15 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // execute runs sc and maps the outcome to an exit code.
 func execute(ctx context.Context, sc *scenario.Scenario, opts harness.Options, c common, suffix string, stdout, stderr io.Writer) int {
 	opts.Out, opts.ToxiproxyURL, opts.Timeline = *c.out, *c.url, stdout
+	opts.Capture = *c.capture
+	if *c.captureMax != "" {
+		n, err := scenario.ParseSize(*c.captureMax)
+		if err != nil || n < 4096 {
+			fmt.Fprintf(stderr, "mtastorm: --capture-max %q: want a size of at least 4KiB, e.g. 16MiB\n", *c.captureMax)
+			return exitUsage
+		}
+		opts.CaptureLimit = n
+	}
 	if opts.Out == "" {
 		opts.Out = filepath.Join("mtastorm-out", fmt.Sprintf("%s%s-%s", sc.Name, suffix, time.Now().Format("20060102-150405")))
 	}

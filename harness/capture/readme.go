@@ -12,7 +12,7 @@ const ReadmeName = "README.txt"
 
 // writeReadme writes the captures folder's README.txt: what the files are,
 // how to open them, and which of them reached the size limit.
-func writeReadme(dir string, limit int64, stats []FileStats) error {
+func writeReadme(dir string, limit int64, stats []FileStats, notes []string) error {
 	var b strings.Builder
 	b.WriteString(`Packet captures of this run, two per link:
 
@@ -46,6 +46,9 @@ Open one with the MiniP1 dissector of the mtastorm repository:
 	}
 	if hit > 0 {
 		fmt.Fprintf(&b, "\n%d file(s) reached the size limit: they end before the run did.\n", hit)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "\n%s\n", n)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ReadmeName), []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("capture: %w", err)

@@ -42,6 +42,7 @@ type Recorder struct {
 	files  map[string]*file     // by file name
 	routes map[string]Link      // "from|dialed address" -> link
 	dials  map[Link][]time.Time // the latest dials of each link
+	notes  []string
 	closed bool
 }
 
@@ -212,6 +213,14 @@ func (r *Recorder) tsapLink(mta, tsap string) (Link, bool) {
 	return Link{}, false
 }
 
+// Note adds a sentence to the folder's README.txt (something a reader of
+// the captures should know, such as an MTA whose side is not recorded).
+func (r *Recorder) Note(s string) {
+	r.mu.Lock()
+	r.notes = append(r.notes, s)
+	r.mu.Unlock()
+}
+
 // Close flushes and closes every file, writes README.txt into the folder
 // and returns the files' statistics ordered by name. Connections still
 // open are recorded no further.
@@ -222,6 +231,7 @@ func (r *Recorder) Close() ([]FileStats, error) {
 		return nil, nil
 	}
 	r.closed = true
+	notes := r.notes
 	files := make([]*file, 0, len(r.files))
 	for _, f := range r.files {
 		files = append(files, f)
@@ -236,6 +246,6 @@ func (r *Recorder) Close() ([]FileStats, error) {
 		errs = append(errs, err)
 	}
 	sort.Slice(stats, func(i, j int) bool { return stats[i].Name < stats[j].Name })
-	errs = append(errs, writeReadme(r.opts.Dir, r.opts.Limit, stats))
+	errs = append(errs, writeReadme(r.opts.Dir, r.opts.Limit, stats, notes))
 	return stats, errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness/capture"
 	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
@@ -36,6 +37,9 @@ type Input struct {
 	Deliveries []result.DeliveryRecord
 	Samples    []result.Sample
 	Ledger     []result.LedgerEntry
+	// Wire compares each link's two captures (nil: the bundle has none;
+	// the report then has no wire section).
+	Wire []*capture.Wire
 }
 
 // WriteHTML writes report.html for a judged run: one self-contained HTML
@@ -56,7 +60,12 @@ func WriteHTML(w io.Writer, in *Input) error {
 		}
 	}
 	s := in.Summary
+	wire, err := wireSection(in.Wire, s.Started)
+	if err != nil {
+		return err
+	}
 	data := reportPage{
+		Wire:        wire,
 		Summary:     s,
 		Description: sc.Description,
 		Scenario:    string(raw),
@@ -127,6 +136,7 @@ type reportPage struct {
 	EventIDs                []int
 	MTAs                    []reportMTA
 	Charts                  []chart
+	Wire                    template.HTML
 }
 
 // buildsFact groups the MTAs by build and defect set: "A0, B0: 5.5-sp2
@@ -246,7 +256,7 @@ const reportHTML = `<!DOCTYPE html>
 {{.SVG}}
 </figure>
 {{end}}
-
+{{.Wire}}
 <h2 id="event-counts">Event counts per MTA</h2>
 <table class="events" aria-labelledby="event-counts">
 <thead><tr><th scope="col">MTA</th><th scope="col">build</th><th scope="col">defects</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
