@@ -15,6 +15,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 	"github.com/mtastorm/mtastorm/mtastub/store"
 )
@@ -259,11 +260,24 @@ func TestAcceptedConnectionsGoToTheirLink(t *testing.T) {
 	transfer(t, c, b, 100, 200)
 
 	// A connection that sends no CR: a client that dials B and closes.
+	// B logs the disconnect of a connection whose peer it never learnt
+	// (1008) once it has read the client's FIN.
+	events := b.Events().Subscribe()
+	defer events.Close()
 	raw, err := net.Dial("tcp", b.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
+	ctx := testCtx(t)
+	for seen := false; !seen; {
+		select {
+		case r := <-events.C():
+			seen = r.ID == eventlog.IDAssocErrorAnon
+		case <-ctx.Done():
+			t.Fatal("B never logged the anonymous connection's end")
+		}
+	}
 
 	stats := closeAll(t, rec, a, c, b)
 	conns := map[string]int{}
