@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
+
+// fileBuffer is the write buffer of a capture file.
+const fileBuffer = 64 << 10
 
 // DefaultLimit is the size limit of one capture file when Options.Limit is 0.
 const DefaultLimit = 64 << 20
@@ -62,6 +66,7 @@ type file struct {
 	mu     sync.Mutex
 	f      *os.File
 	cw     *countingWriter
+	bw     *bufio.Writer // between the pcapng writer and the file
 	w      *pcapgo.NgWriter
 	buf    gopacket.SerializeBuffer
 	closed bool
@@ -86,7 +91,10 @@ func createFile(path string, st FileStats, comment string) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
 	}
-	cw := &countingWriter{w: f}
+	// Packets go to the file in large writes: one system call per
+	// fileBuffer bytes rather than one or two per packet.
+	bw := bufio.NewWriterSize(f, fileBuffer)
+	cw := &countingWriter{w: bw}
 	w, err := pcapgo.NewNgWriterInterface(cw, pcapgo.NgInterface{
 		Name:                "mtastorm-tap",
 		Description:         comment,
@@ -101,7 +109,7 @@ func createFile(path string, st FileStats, comment string) (*file, error) {
 		return nil, fmt.Errorf("capture: %s: %w", path, err)
 	}
 	st.Bytes = cw.n
-	return &file{stats: st, path: path, f: f, cw: cw, w: w, buf: gopacket.NewSerializeBuffer()}, nil
+	return &file{stats: st, path: path, f: f, cw: cw, bw: bw, w: w, buf: gopacket.NewSerializeBuffer()}, nil
 }
 
 // pad4 rounds n up to a multiple of 4.
@@ -204,6 +212,9 @@ func (c *file) close(end time.Time) (FileStats, error) {
 			PacketsReceived: c.stats.Packets + c.stats.Dropped, PacketsDropped: c.stats.Dropped})
 		if err == nil {
 			err = c.w.Flush()
+		}
+		if err == nil {
+			err = c.bw.Flush()
 		}
 		if err != nil {
 			err = fmt.Errorf("capture: %s: %w", c.path, err)
