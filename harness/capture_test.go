@@ -10,6 +10,7 @@ import (
 
 	"github.com/mtastorm/mtastorm/harness/capture"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/internal/testkit"
 )
 
 // TestCaptureTruncateCutsExactly runs the shipped truncate scenario with
@@ -23,7 +24,7 @@ func TestCaptureTruncateCutsExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "bundle")
-	res, err := Run(runCtx(t), sc, Options{Out: dir, Capture: true})
+	res, err := Run(testkit.Context(t), sc, Options{Out: dir, Capture: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func TestJudgeRecomputesWire(t *testing.T) {
 	noTOXIPROXY(t)
 	sc := loadScenario(t, "", healthyExpect)
 	dir := filepath.Join(t.TempDir(), "bundle")
-	if _, err := Run(runCtx(t), sc, Options{Out: dir, Capture: true}); err != nil {
+	if _, err := Run(testkit.Context(t), sc, Options{Out: dir, Capture: true}); err != nil {
 		t.Fatal(err)
 	}
 	report := filepath.Join(dir, FileReport)

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/mtastorm/mtastorm/internal/testkit"
 	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
@@ -22,23 +23,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// failAfter bounds a blocking step so that a bug fails the test instead of
-// hanging it; it is never a guess at how long something takes.
-const failAfter = 30 * time.Second
-
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // startMTA starts a stub MTA on 127.0.0.1 whose connections rec records.
 func startMTA(t *testing.T, rec *Recorder, name string, peers map[string]string) *mtastub.MTA {
 	t.Helper()
 	// A lifetime of a minute keeps associations open for the whole test:
 	// a release would add units the assertions do not expect.
-	m, err := mtastub.Start(testCtx(t), mtastub.Config{Name: name, Tap: rec.Tap(name), Peers: peers,
+	m, err := mtastub.Start(testkit.Context(t), mtastub.Config{Name: name, Tap: rec.Tap(name), Peers: peers,
 		Timers: kernel.Timers{Lifetime: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
@@ -55,11 +45,11 @@ func transfer(t *testing.T, a, to *mtastub.MTA, sizes ...int) {
 	defer sub.Close()
 	for i, n := range sizes {
 		msg := store.Message{ID: fmt.Sprintf("%s-%d", a.Name(), i), To: to.Name(), Payload: bytes.Repeat([]byte{byte('a' + i)}, n)}
-		if err := a.Submit(testCtx(t), msg); err != nil {
+		if err := a.Submit(testkit.Context(t), msg); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for range sizes {
 		select {
 		case <-sub.C():
@@ -72,27 +62,15 @@ func transfer(t *testing.T, a, to *mtastub.MTA, sizes ...int) {
 	waitFor(t, a, "every message acknowledged", func(s kernel.Snapshot) bool { return s.Queued == 0 })
 }
 
-// waitFor waits until m's snapshot satisfies ok, checking every 2ms, for
-// failAfter at most.
+// waitFor waits until m's snapshot satisfies ok: the stub has no event for
+// an empty queue or an idle pool.
 func waitFor(t *testing.T, m *mtastub.MTA, what string, ok func(kernel.Snapshot) bool) {
 	t.Helper()
-	ctx := testCtx(t)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	ctx := testkit.Context(t)
+	testkit.Eventually(t, testkit.Timeout, m.Name()+": "+what, func() bool {
 		s, err := m.Snapshot(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok(s) {
-			return
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("%s: never %s", m.Name(), what)
-		}
-	}
+		return err == nil && ok(s)
+	})
 }
 
 // closeAll closes the MTAs, then the recorder: every write is over when
@@ -100,7 +78,7 @@ func waitFor(t *testing.T, m *mtastub.MTA, what string, ok func(kernel.Snapshot)
 func closeAll(t *testing.T, rec *Recorder, mtas ...*mtastub.MTA) []FileStats {
 	t.Helper()
 	for _, m := range mtas {
-		if err := m.Close(testCtx(t)); err != nil {
+		if err := m.Close(testkit.Context(t)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,7 +104,7 @@ func TestRecordsBothSidesOfALink(t *testing.T) {
 	transfer(t, a, b, 10, 1000, 70000)
 	// A closes first; B is closed once it has seen A's FIN (its KCB is
 	// back in the pool), so that both files hold it.
-	if err := a.Close(testCtx(t)); err != nil {
+	if err := a.Close(testkit.Context(t)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, b, "saw A close", func(s kernel.Snapshot) bool { return s.Busy == 0 })
@@ -269,7 +247,7 @@ func TestAcceptedConnectionsGoToTheirLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.Close()
-	ctx := testCtx(t)
+	ctx := testkit.Context(t)
 	for seen := false; !seen; {
 		select {
 		case r := <-events.C():
