@@ -6,9 +6,9 @@
 #
 # Runs, with --capture, the Q152877 pair and every scenario of
 # scenarios/faults (one per fault type), or the scenario files given as
-# arguments. tshark comes from Debian's packages when it is missing
-# (apt-get update once, then a non-interactive install; needs root, as CI
-# has). A failing run's bundle is copied to $MTASTORM_ARTIFACTS/wireshark/.
+# arguments. tshark: $TSHARK, else on PATH, else Debian's installed by
+# ci/tshark.sh (apt-get update once, then a non-interactive install; needs
+# root, as CI has). A failing run's bundle is copied to $MTASTORM_ARTIFACTS/wireshark/.
 #
 #   bash ci/wireshark.sh                       # the pair and scenarios/faults/*.yaml
 #   bash ci/wireshark.sh scenarios/q152877-sp0.yaml
@@ -17,22 +17,9 @@ cd "$(dirname "$0")/.."
 artifacts="${MTASTORM_ARTIFACTS:-$PWD/artifacts}"
 lua=tools/wireshark/minip1.lua
 
-if ! command -v tshark >/dev/null 2>&1; then
-	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-		echo "wireshark.sh: no tshark, and no apt-get as root to install Debian's tshark" >&2
-		exit 1
-	fi
-	log=$(mktemp)
-	echo "wireshark.sh: installing Debian's tshark" >&2
-	if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark; } >"$log" 2>&1; then
-		tail -n 20 "$log" >&2
-		rm -f "$log"
-		echo "wireshark.sh: apt-get install tshark failed" >&2
-		exit 1
-	fi
-	rm -f "$log"
-fi
-tshark --version 2>/dev/null | head -n 1
+TSHARK=$(bash ci/tshark.sh)
+export TSHARK
+"$TSHARK" --version 2>/dev/null | head -n 1
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,10 +41,10 @@ check() {
 	# Every frame: frame number, malformed marks, COTP types, MiniP1 units
 	# and SIs; then the frames the dissector flags as ones the stub would
 	# reject (expert minip1.malformed).
-	if ! tshark -X "lua_script:$lua" -r "$file" -T fields -E occurrence=a -E separator='|' \
+	if ! "$TSHARK" -X "lua_script:$lua" -r "$file" -T fields -E occurrence=a -E separator='|' \
 		-e frame.number -e _ws.malformed -e cotp.type -e minip1.unit -e minip1.si \
 		>"$out" 2>"$err" ||
-		! tshark -X "lua_script:$lua" -r "$file" -Y minip1.malformed -T fields -e frame.number \
+		! "$TSHARK" -X "lua_script:$lua" -r "$file" -Y minip1.malformed -T fields -e frame.number \
 			>"$work/rejected" 2>>"$err"; then
 		echo "  $file: tshark failed:"; sed 's/^/    /' "$err"
 		return 1

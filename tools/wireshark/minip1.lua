@@ -11,9 +11,9 @@
 -- layer; this script
 --
 --   * finds MiniP1 streams on any TCP port (a heuristic on tcp, and on the
---     ephemeral ports that other dissectors registered, a check that hands
---     anything else back to them) and passes their frames to TPKT, so that
---     captures of mtastorm runs need no "Decode As";
+--     ports from 1024 up that other dissectors registered, a check that
+--     hands anything else back to them) and passes their frames to TPKT, so
+--     that captures of mtastorm runs need no "Decode As";
 --   * decodes the user data of every COTP DT as a MiniP1 association unit
 --     (a heuristic on cotp, tried before the ISO 8327 session dissector,
 --     which would take BIND for a CONNECT SPDU and report it malformed);
@@ -498,11 +498,12 @@ function minip1_tcp.dissector(tvb, pinfo, tree)
 	return dissect_stream(tvb, pinfo, tree)
 end
 
--- Ports at or above 32768 (where mtastorm's ephemeral ports are) that
--- another dissector registered: this script's check runs first there and
--- hands anything that is not MiniP1 back to that dissector.
+-- Ports at or above 1024 that another dissector registered (mtastorm's
+-- proxies listen from 10000 up, its MTAs and clients on ephemeral ports:
+-- a port of a capture may well be one of them): this script's check runs
+-- first there and hands anything that is not MiniP1 back to that dissector.
 local tcp_port = DissectorTable.get("tcp.port")
-for port = 32768, 65535 do
+for port = 1024, 65535 do
 	local d = tcp_port:get_dissector(port)
 	if d ~= nil then
 		displaced[port] = d
