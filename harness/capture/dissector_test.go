@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mtastorm/mtastorm/internal/testkit"
+	"github.com/mtastorm/mtastorm/minip1"
 	"github.com/mtastorm/mtastorm/mtastub"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
@@ -217,5 +219,76 @@ func TestDissectorHandsOtherTrafficBack(t *testing.T) {
 	}
 	if alerts != 1 || units != 0 {
 		t.Errorf("a TLS alert to %s: %d TLS alert records, %d MiniP1 units; want 1 and 0", addr, alerts, units)
+	}
+}
+
+// TestDissectorFlagsWhatTheStubRejects records frames the stub's decoder
+// rejects and one it accepts with an unusual value: the dissector names
+// each unit and marks the rejected ones, and only those, with the expert
+// info minip1.malformed (group Malformed, so _ws.malformed matches them
+// too); the unusual value gets a warning.
+func TestDissectorFlagsWhatTheStubRejects(t *testing.T) {
+	tshark := findTshark(t)
+	cr, err := minip1.AppendFrame(nil, &minip1.Unit{Kind: minip1.KindCR, SrcRef: 1, CallingTSAP: "A.1", CalledTSAP: "B"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := []struct {
+		name   string
+		frame  []byte
+		reject bool
+	}{
+		{"CR", cr, false},
+		// BIND without its MTA name (PI 0x01): only a window.
+		{"BIND", []byte{0x03, 0x00, 0x00, 0x0C, 0x02, 0xF0, 0x80, 0x0D, 0x03, 0x05, 0x01, 0x04}, true},
+		// ACK whose seq is 2 bytes, not 4.
+		{"ACK", []byte{0x03, 0x00, 0x00, 0x13, 0x02, 0xF0, 0x80, 0x15, 0x0A, 0x0A, 0x02, 0x00, 0x01, 0x0C, 0x01, 0x00, 0x10, 0x01, 0x6D}, true},
+		// ACK with result 7: decoded by the stub, a warning here.
+		{"ACK", []byte{0x03, 0x00, 0x00, 0x15, 0x02, 0xF0, 0x80, 0x15, 0x0C, 0x0A, 0x04, 0x00, 0x00, 0x00, 0x01, 0x0C, 0x01, 0x07, 0x10, 0x01, 0x6D}, false},
+	}
+	// The stub's own decoder agrees on which are rejected.
+	for i, f := range frames {
+		if _, err := minip1.Decode(f.frame); (err != nil) != f.reject {
+			t.Fatalf("frame %d (%s): minip1.Decode: %v, want rejected %v", i, f.name, err, f.reject)
+		}
+	}
+	addr := testkit.Serve(t, testkit.Hold)
+	dir := t.TempDir()
+	l := Link{From: "A", To: "B"}
+	rec, err := NewRecorder(Options{Dir: dir}, []Link{l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Route(l, addr)
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rec.Tap("A")(raw, addr)
+	for _, f := range frames {
+		if _, err := c.Write(f.frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	if _, err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range tsharkFields(t, tshark, filepath.Join(dir, FileName("A", "B", Sent)), "minip1.unit", "minip1.malformed", "_ws.malformed", "minip1.value_unknown") {
+		f := strings.Split(line, "|")
+		if f[0] == "" {
+			continue // SYN, FIN
+		}
+		got = append(got, fmt.Sprintf("%s rejected=%v malformed=%v warned=%v", f[0], f[1] != "", f[2] != "", f[3] != ""))
+	}
+	want := []string{
+		"CR rejected=false malformed=false warned=false",
+		"BIND rejected=true malformed=true warned=false",
+		"ACK rejected=true malformed=true warned=false",
+		"ACK rejected=false malformed=false warned=true",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("tshark:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
