@@ -133,7 +133,7 @@ func (m *MTA) start(ctx context.Context, listen string) error {
 	dial := func(ctx context.Context, addr string) (net.Conn, error) {
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	var kln net.Listener = ln
+	kln := net.Listener(ln)
 	if tap := m.cfg.Tap; tap != nil {
 		kln = tapListener{Listener: ln, tap: tap}
 		dial = func(ctx context.Context, addr string) (net.Conn, error) {

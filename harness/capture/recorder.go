@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -131,7 +132,7 @@ func (r *Recorder) Tap(mta string) func(conn net.Conn, dialed string) net.Conn {
 	return func(conn net.Conn, dialed string) net.Conn {
 		local, err := addrPort(conn.LocalAddr())
 		if err == nil {
-			var remote = local
+			var remote netip.AddrPort
 			if remote, err = addrPort(conn.RemoteAddr()); err == nil {
 				return r.tap(mta, conn, dialed, local, remote)
 			}
