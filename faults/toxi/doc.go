@@ -34,6 +34,11 @@
 // handlers of its API server take the same token (as the innermost
 // middleware, inside Toxiproxy's own 25s timeout handler). So the embedded
 // server's HTTP API and the in-process calls cannot race with each other.
+// The in-process calls run on one long-lived owner goroutine, so that a call
+// stuck inside Toxiproxy (AddToxic and RemoveToxic wait for every link's
+// toxic goroutine to be interrupted) can be abandoned at its timeout while it
+// keeps the token until it returns; Enable, which cannot block once it holds
+// the token, runs on the caller's goroutine.
 //
 // # Toxiproxy facts this package relies on (v2.12.0)
 //

@@ -73,19 +73,80 @@ func TestEmbeddedCallTimeout(t *testing.T) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
 
-	// A call that gets the token but is stuck is abandoned at the timeout
-	// and keeps the token until it returns.
+	// A call that gets the token but is stuck (as AddToxic is while one of
+	// Toxiproxy's toxic goroutines cannot be interrupted) is abandoned at
+	// the timeout and keeps the token until it returns: the calls behind
+	// it time out cleanly, those handed to the owner goroutine and Enable,
+	// which runs on the caller's goroutine, alike.
+	name := ProxyPrefix + "A-B"
+	mustCreate(t, e, name, testkit.Serve(t, testkit.Echo))
 	release := make(chan struct{})
-	err = e.Do(testkit.Context(t), "stuck", "p", func(*toxiproxy.ApiServer) error { <-release; return nil })
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("stuck call: %v, want deadline exceeded", err)
+	ran := false // written by the stuck call, read once it has returned
+	stuck := make(chan error, 1)
+	go func() {
+		stuck <- e.Do(testkit.Context(t), "stuck", "p", func(*toxiproxy.ApiServer) error { <-release; ran = true; return nil })
+	}()
+	select {
+	case err := <-stuck:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			close(release)
+			t.Fatalf("stuck call: %v, want deadline exceeded", err)
+		}
+	case <-time.After(failAfter):
+		close(release)
+		t.Fatal("stuck call not abandoned at its timeout")
 	}
-	if _, err := e.Proxies(testkit.Context(t)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("call behind a stuck one: %v, want deadline exceeded", err)
+	select {
+	case e.token <- struct{}{}:
+		close(release)
+		t.Fatal("the token is free while the abandoned call still runs")
+	default:
 	}
+	behind := []struct {
+		op   string
+		call func(context.Context) error
+	}{
+		{"proxies", func(ctx context.Context) error { _, err := e.Proxies(ctx); return err }},
+		{"disable", func(ctx context.Context) error { return e.Disable(ctx, name) }},
+		{"enable", func(ctx context.Context) error { return e.Enable(ctx, name) }},
+		{"add-toxic", func(ctx context.Context) error {
+			return e.AddToxic(ctx, name, Toxic{Type: "latency", Stream: "upstream"})
+		}},
+		{"remove-toxic", func(ctx context.Context) error { return e.RemoveToxic(ctx, name, "latency_upstream") }},
+	}
+	for _, b := range behind {
+		if err := b.call(testkit.Context(t)); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "toxi: "+b.op+" ") {
+			close(release)
+			t.Fatalf("%s behind a stuck call: %v, want its deadline exceeded", b.op, err)
+		}
+	}
+	// Cancelling the caller's ctx ends the wait for the token too, long
+	// before the call timeout (10s) of a second backend whose token is
+	// held.
+	e2 := newEmbedded(t, EmbeddedOptions{CallTimeout: failAfter})
+	e2.token <- struct{}{}
+	ctx, cancel := context.WithCancel(testkit.Context(t))
+	stop := time.AfterFunc(time.Millisecond, cancel)
+	err = e2.Enable(ctx, name)
+	stop.Stop()
+	cancel()
+	<-e2.token
+	if !errors.Is(err, context.Canceled) {
+		close(release)
+		t.Fatalf("enable with its ctx cancelled while waiting: %v, want canceled", err)
+	}
+
 	close(release)
 	if _, err := e.Proxies(testkit.Context(t)); err != nil {
 		t.Fatalf("after the stuck call returned: %v", err)
+	}
+	if !ran {
+		t.Fatal("the abandoned call did not run to its end before the next call")
+	}
+	for _, b := range behind {
+		if err := b.call(testkit.Context(t)); err != nil {
+			t.Errorf("%s after the stuck call returned: %v", b.op, err)
+		}
 	}
 }
 
