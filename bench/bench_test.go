@@ -132,6 +132,37 @@ func TestActuationEndsInARefusedDial(t *testing.T) {
 	}
 }
 
+// TestRoundOrderSharesPredecessors checks that the embedded and the HTTP
+// backend each follow every other backend's round as often as the other
+// does, across round boundaries too, with and without an external server
+// (give or take the first round, which follows nothing).
+func TestRoundOrderSharesPredecessors(t *testing.T) {
+	near := func(a, b int) bool { return a-b <= 1 && b-a <= 1 }
+	for _, names := range [][]string{{"embedded", "http"}, {"embedded", "http", "external"}} {
+		follows := map[string]int{} // "a<-b": a's round came right after b's
+		prev := ""
+		for i := range 100 {
+			for _, n := range roundOrder(names, i) {
+				if prev != "" {
+					follows[n+"<-"+prev]++
+				}
+				prev = n
+			}
+		}
+		for _, other := range names[2:] {
+			if e, h := follows["embedded<-"+other], follows["http<-"+other]; e == 0 || !near(e, h) {
+				t.Errorf("%v: embedded follows %s %d times, http %d times", names, other, e, h)
+			}
+		}
+		if e, h := follows["embedded<-http"], follows["http<-embedded"]; e == 0 || !near(e, h) {
+			t.Errorf("%v: embedded follows http %d times, http follows embedded %d times", names, e, h)
+		}
+		if e, h := follows["embedded<-embedded"], follows["http<-http"]; !near(e, h) {
+			t.Errorf("%v: embedded follows itself %d times, http itself %d times", names, e, h)
+		}
+	}
+}
+
 // TestToxiproxyCopyBuffersCountsFourPerConnection profiles every
 // allocation (rate 1), so the estimate must be exact: a proxied connection
 // that has carried a round trip holds four 32 KiB io.Copy buffers.
