@@ -720,15 +720,7 @@ type diamondGlyph struct{}
 
 // DrawGlyph implements draw.GlyphDrawer.
 func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
-	r := sty.Radius * 1.25
-	var p vg.Path
-	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
-	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
-	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
-	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
-	p.Close()
-	c.SetColor(sty.Color)
-	c.Fill(p)
+	drawPolygon(c, sty, false, pt, diamond(sty.Radius*1.25)...)
 }
 
 // downTriangleGlyph is the outline of a triangle pointing down.
@@ -737,13 +729,7 @@ type downTriangleGlyph struct{}
 // DrawGlyph implements draw.GlyphDrawer.
 func (downTriangleGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 	r := sty.Radius * 1.2
-	var p vg.Path
-	p.Move(vg.Point{X: pt.X - r, Y: pt.Y + r*0.6})
-	p.Line(vg.Point{X: pt.X + r, Y: pt.Y + r*0.6})
-	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
-	p.Close()
-	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.8)})
-	c.Stroke(p)
+	drawPolygon(c, sty, true, pt, vg.Point{X: -r, Y: r * 0.6}, vg.Point{X: r, Y: r * 0.6}, vg.Point{X: 0, Y: -r})
 }
 
 // starGlyph is an asterisk: a plus and a cross.
@@ -760,15 +746,8 @@ type barGlyph struct{}
 
 // DrawGlyph implements draw.GlyphDrawer.
 func (barGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
-	r := sty.Radius
-	var p vg.Path
-	p.Move(vg.Point{X: pt.X - r*1.3, Y: pt.Y - r*0.4})
-	p.Line(vg.Point{X: pt.X + r*1.3, Y: pt.Y - r*0.4})
-	p.Line(vg.Point{X: pt.X + r*1.3, Y: pt.Y + r*0.4})
-	p.Line(vg.Point{X: pt.X - r*1.3, Y: pt.Y + r*0.4})
-	p.Close()
-	c.SetColor(sty.Color)
-	c.Fill(p)
+	w, h := sty.Radius*1.3, sty.Radius*0.4
+	drawPolygon(c, sty, false, pt, vg.Point{X: -w, Y: -h}, vg.Point{X: w, Y: -h}, vg.Point{X: w, Y: h}, vg.Point{X: -w, Y: h})
 }
 
 // boxedCrossGlyph is a square outline with a cross inside.
@@ -785,13 +764,32 @@ type hollowDiamondGlyph struct{}
 
 // DrawGlyph implements draw.GlyphDrawer.
 func (hollowDiamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
-	r := sty.Radius * 1.25
+	drawPolygon(c, sty, true, pt, diamond(sty.Radius*1.25)...)
+}
+
+// diamond is the corners of a diamond of radius r around the origin.
+func diamond(r vg.Length) []vg.Point {
+	return []vg.Point{{X: 0, Y: r}, {X: r, Y: 0}, {X: 0, Y: -r}, {X: -r, Y: 0}}
+}
+
+// drawPolygon fills the polygon whose corners are at pt + offs, or, when
+// hollow, strokes its outline.
+func drawPolygon(c *draw.Canvas, sty draw.GlyphStyle, hollow bool, pt vg.Point, offs ...vg.Point) {
 	var p vg.Path
-	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
-	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
-	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
-	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
+	for i, o := range offs {
+		q := vg.Point{X: pt.X + o.X, Y: pt.Y + o.Y}
+		if i == 0 {
+			p.Move(q)
+		} else {
+			p.Line(q)
+		}
+	}
 	p.Close()
-	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.8)})
-	c.Stroke(p)
+	if hollow {
+		c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(0.8)})
+		c.Stroke(p)
+		return
+	}
+	c.SetColor(sty.Color)
+	c.Fill(p)
 }
