@@ -12,10 +12,3 @@ func runOrg200(_ context.Context, _ *Options) []Result {
 	why := "not built yet: issue 17 adds scenarios/org-200.yaml and this measurement"
 	return []Result{skipped("org200_overhead", "ratio", why), skipped("org200_lost", "count", why)}
 }
-
-// runRepro is the repro search's candidate runs per minute, concurrent vs
-// sequential, side by side (issue 14).
-func runRepro(_ context.Context, _ *Options) []Result {
-	return []Result{skipped("repro_candidates_per_min", "ratio",
-		"not built yet: issue 14 adds the concurrent search and this measurement")}
-}

@@ -22,8 +22,11 @@ import (
 // reproCmd searches for a scenario that reproduces a customer's event log
 // (DESIGN.md section 9):
 //
-//	mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--toxiproxy URL]
+//	mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--parallel N] [--toxiproxy URL]
 //
+// Candidate runs go --parallel at once (default: eight per CPU, at most 32,
+// within the file descriptors and memory left); a --parallel the machine
+// cannot hold is refused before anything runs (exit 2).
 // It writes DIR/summary.json, and DIR/repro.yaml and DIR/repro_test.go
 // when a scenario was found. The last lines say "reproduced" or "NOT
 // reproduced" and why, naming the log's event IDs no run logged and those
@@ -35,6 +38,8 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	out := fs.String("out", "", "output folder (default ./mtastorm-out/repro-<log>-<time>)")
 	budget := fs.Duration("budget", repro.DefaultBudget, "time bound of the whole search")
 	seeds := fs.Int("seeds", repro.DefaultSeeds, fmt.Sprintf("further seeds the hit rate of the best candidate is measured over (at least %d)", repro.MinSeeds))
+	machine, merr := repro.ReadMachine()
+	parallel := fs.Int("parallel", machine.DefaultParallel(), "candidate runs at once (default: 8 per CPU, at most 32, within RLIMIT_NOFILE and free memory)")
 	url := fs.String("toxiproxy", "", "external toxiproxy-server URL (default $TOXIPROXY_URL, else embedded)")
 	verbose := fs.Bool("verbose", false, "print one line per run")
 	debug := fs.Bool("debug", false, "debug logs on stderr")
@@ -48,6 +53,14 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *seeds < repro.MinSeeds {
 		fmt.Fprintf(stderr, "mtastorm repro: --seeds %d: the hit rate is measured over at least %d further seeds\n", *seeds, repro.MinSeeds)
+		return exitUsage
+	}
+	if merr != nil {
+		fmt.Fprintf(stderr, "mtastorm repro: %v\n", merr)
+		return exitInfra
+	}
+	if err := machine.Check(*parallel); err != nil {
+		fmt.Fprintf(stderr, "mtastorm repro: --parallel %d: %v\n", *parallel, err)
 		return exitUsage
 	}
 	_, sig, format, code := loadEventLog(arg, stderr)
@@ -71,7 +84,8 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, "  the log has companion events: candidates run with extended_events on")
 	}
 
-	opts := repro.Options{Budget: *budget, Seeds: *seeds, Logger: logger, Name: base}
+	fmt.Fprintf(stdout, "  %d candidate runs at once (--parallel)\n", *parallel)
+	opts := repro.Options{Budget: *budget, Seeds: *seeds, Parallel: *parallel, Logger: logger, Name: base}
 	if *url != "" || os.Getenv(toxi.EnvURL) != "" {
 		b, err := toxi.Open(ctx, *url, logger)
 		if err != nil {

@@ -20,6 +20,8 @@ func TestReproUsage(t *testing.T) {
 		{[]string{"repro", sampleLog("outage.csv"), "--seeds", "2"}, "at least 3 further seeds"},
 		{[]string{"repro", sampleLog("outage.csv"), "--seeds", "x"}, "invalid value"},
 		{[]string{"repro", sampleLog("nope.csv")}, "no such file"},
+		{[]string{"repro", sampleLog("outage.csv"), "--parallel", "0"}, "at least 1 run at a time"},
+		{[]string{"repro", sampleLog("outage.csv"), "--parallel", "1000000"}, "RLIMIT_NOFILE"},
 	} {
 		code, _, errb := cli(t, c.args...)
 		if code != exitUsage || !strings.Contains(errb, c.want) {

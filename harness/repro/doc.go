@@ -91,6 +91,35 @@
 // responder-only log), and no log of the set must be refused on its score
 // alone, so nothing bounds a lower threshold from below.
 //
+// # Concurrency
+//
+// A candidate run is asleep on its timers most of its life, so the search
+// keeps Options.Parallel runs in flight: a window over the candidate list
+// that starts the next candidate as soon as one finishes, each run with its
+// own MTAs and proxies (named by the candidate's index) on the shared
+// Toxiproxy. Results are handed to the search in candidate order, never in
+// completion order, and the stopping rule is read over that ordered prefix:
+// candidates started past the point where it stops are cancelled and their
+// runs dropped, so the explored set, and the winner, do not depend on which
+// run finished first (the budget share, a wall-clock bound, still does).
+// The hit rates of up to three contenders are measured in one wave when
+// Parallel holds all their seeds, and read in the contenders' order, so the
+// choice is the one made measuring them in turn; shrinking tries Parallel
+// steps at once and keeps the first in step order that still matches;
+// verification is two runs at once.
+//
+// The default Parallel ([Machine.DefaultParallel]) is eight runs per CPU
+// (two in a -race build), at most 32, within the descriptors left under
+// RLIMIT_NOFILE ([RunFDs] = 128 a run, 64 kept back) and the memory
+// available ([RunMemory] = 64 MiB a run); Search refuses a Parallel the
+// machine cannot hold ([ErrResources]) before it starts anything. Eight per
+// CPU: 30 sequential runs took 39.6 s of wall and 1.2 s of CPU, so eight
+// runs at once keep a CPU about a quarter busy and their timers on time; in
+// a -race build a run costs several times the CPU and 16 runs on 2 busy
+// cores were seen to miss the transfer timer a 600 ms latency must outlast.
+// [RunPlans] is the explore step without its stopping rule; `mtastorm bench`
+// times [BenchPlans] with it one at a time and at the default side by side.
+//
 // # Search
 //
 // [Search] tries scenario families (cycle+latency, refuse,
@@ -98,7 +127,8 @@
 // reset), each with a small parameter grid, under both builds (sp0, sp2)
 // and pools of 4 and 8 KCBs. Every candidate is a generated scenario —
 // senders A (or A1..An) → B, traffic from 0s, faults from 500ms, at most
-// 6s — run with harness.Run on one shared Toxiproxy, at most two at a time.
+// 6s — run with harness.Run on one shared Toxiproxy, Options.Parallel at a
+// time (see Concurrency below).
 // When the customer's log holds companion events every candidate runs with
 // extended_events on (the stub logs them only then); when it shows the MTA
 // stopped (9299) every candidate restarts B after the last heal. Families

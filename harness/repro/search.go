@@ -21,9 +21,8 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultBudget   = 60 * time.Second
-	DefaultSeeds    = MinSeeds
-	DefaultParallel = 2
+	DefaultBudget = 60 * time.Second
+	DefaultSeeds  = MinSeeds
 )
 
 // MinSeeds is the fewest further seeds a hit rate is measured over (CATALOGUE.md
@@ -45,7 +44,10 @@ type Options struct {
 	// is measured over (default and minimum MinSeeds); the run that found
 	// the candidate is not one of them.
 	Seeds int
-	// Parallel is how many runs go at once (default 2, at most 4).
+	// Parallel is how many candidate runs go at once, each with its own
+	// MTAs and proxies on the shared Toxiproxy (default: the machine's
+	// [Machine.DefaultParallel]). Search checks before it starts that the
+	// descriptors and memory left can hold as many ([Machine.Check]).
 	Parallel int
 	// Backend is the Toxiproxy every run shares; nil opens an embedded one
 	// for the search and closes it at the end.
@@ -130,6 +132,9 @@ type Outcome struct {
 	Launches []Launch
 	// Tried is how many runs the search made (verification included).
 	Tried int
+	// Parallel is how many runs the search let go at once; PeakRunning
+	// how many were in flight at once at most.
+	Parallel, PeakRunning int
 	// Elapsed is how long the search took.
 	Elapsed time.Duration
 	// Customer is the signature searched for.
@@ -183,6 +188,8 @@ type searcher struct {
 
 	mu       sync.Mutex
 	tried    int
+	running  int // runs in flight
+	peak     int // most runs in flight at once
 	best     float64
 	infra    int // runs lost to infrastructure failures
 	launches []Launch
@@ -203,10 +210,16 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 	if opts.Seeds < MinSeeds {
 		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
 	}
-	if opts.Parallel <= 0 {
-		opts.Parallel = DefaultParallel
+	m, err := ReadMachine()
+	if err != nil {
+		return nil, err
 	}
-	opts.Parallel = min(opts.Parallel, 4)
+	if opts.Parallel <= 0 {
+		opts.Parallel = m.DefaultParallel()
+	}
+	if err := m.Check(opts.Parallel); err != nil {
+		return nil, err
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -241,6 +254,7 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 	out.Tried, out.Elapsed = s.tried, time.Since(s.start)
 	s.mu.Lock()
 	out.Launches = slices.Clone(s.launches)
+	out.Parallel, out.PeakRunning = opts.Parallel, s.peak
 	s.mu.Unlock()
 	if out.Unreproduced == nil {
 		out.Unreproduced = unreproduced(customer, out.Scenario)
@@ -310,23 +324,28 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 		s.reserve = max(s.reserve, verifyDuration(c)+runOverhead)
 	}
 	seen := map[string]bool{}
-	for i := 0; i < len(cands); {
-		if s.enough(trials) {
-			break
-		}
-		batch := cands[i:min(i+s.opts.Parallel, len(cands))]
-		i += len(batch)
-		res, launched, err := s.runAll(ctx, "explore", batch)
+	if !s.enough(trials) {
+		err := window(ctx, len(cands), s.opts.Parallel,
+			func(i int) bool {
+				return s.launch("explore", cands[i].String(), cands[i].Seed, cands[i].Duration(), s.reserve)
+			},
+			func(ctx context.Context, i int) (Trial, error) {
+				return s.runOne(ctx, "explore", fmt.Sprintf("%s-%d", s.opts.Name, i), cands[i])
+			},
+			func(i int, t Trial, err error, ran bool) (bool, error) {
+				if !ran {
+					return false, nil // does not fit in what is left of the budget
+				}
+				if err != nil {
+					return false, s.lost(ctx, "explore", cands[i], err)
+				}
+				seen[t.Plan.Key()+t.Plan.Mode] = true
+				trials = append(trials, t)
+				return s.enough(trials), nil
+			})
 		if err != nil {
 			return nil, err
 		}
-		if launched == 0 {
-			break // out of budget
-		}
-		for _, t := range res {
-			seen[t.Plan.Key()+t.Plan.Mode] = true
-		}
-		trials = append(trials, res...)
 	}
 	if len(trials) == 0 {
 		return out, nil
@@ -372,9 +391,19 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	var chosen Trial
 	var chosenRuns []Trial
 	measured := false
-	for _, c := range s.contenders(trials, out.Mode) {
-		hits, n, runs, err := s.hitRate(ctx, c)
-		if err != nil {
+	cs := s.contenders(trials, out.Mode)
+	rates, err := s.hitRatesAtOnce(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	for k, c := range cs {
+		var (
+			hits, n int
+			runs    []Trial
+		)
+		if rates != nil {
+			hits, n, runs = rates[k].hits, rates[k].n, rates[k].runs
+		} else if hits, n, runs, err = s.hitRate(ctx, c); err != nil {
 			return nil, err
 		}
 		if n < s.opts.Seeds {
@@ -451,6 +480,54 @@ func (s *searcher) contenders(trials []Trial, mode string) []Trial {
 		}
 	}
 	return out
+}
+
+// measurement is the hit rate of one contender.
+type measurement struct {
+	hits, n int
+	runs    []Trial
+}
+
+// hitRatesAtOnce measures the hit rate of every contender in one wave of
+// runs when Parallel holds all their seeds and the wave fits in the
+// budget; it returns nil (and runs nothing) otherwise, and the contenders
+// are then measured in turn. The choice made from the rates is the same
+// either way: it reads them in the contenders' order.
+func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measurement, error) {
+	if len(cs) < 2 || len(cs)*s.opts.Seeds > s.opts.Parallel {
+		return nil, nil
+	}
+	var longest time.Duration
+	var plans []Plan
+	for _, c := range cs {
+		longest = max(longest, c.Plan.Duration())
+		for k := 1; k <= s.opts.Seeds; k++ {
+			p := c.Plan.clone()
+			p.Seed = c.Plan.Seed + int64(k)
+			plans = append(plans, p)
+		}
+	}
+	if !s.fits(longest + s.reserve) {
+		return nil, nil
+	}
+	res, _, err := s.runAll(ctx, "hit-rate", plans)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]measurement, len(cs))
+	for k, c := range cs {
+		for _, r := range res {
+			if r.Plan.Key() != c.Plan.Key() || r.Plan.Mode != c.Plan.Mode {
+				continue
+			}
+			out[k].n++
+			if r.Score >= Threshold {
+				out[k].hits++
+				out[k].runs = append(out[k].runs, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // hitRate runs t's plan with Seeds further seeds and returns how many of
@@ -582,39 +659,42 @@ const maxInfraFailures = 3
 // how many were. A run that fails for an infrastructure reason is skipped,
 // until maxInfraFailures is exceeded.
 func (s *searcher) runAll(ctx context.Context, phase string, plans []Plan) (out []Trial, launched int, err error) {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for i, p := range plans {
-		if !s.launch(phase, p.String(), p.Seed, p.Duration(), s.reserveFor(phase)) {
-			continue
-		}
-		launched++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t, err := s.runOne(ctx, phase, fmt.Sprintf("%s-%d", s.opts.Name, i), p)
-			mu.Lock()
-			defer mu.Unlock()
-			var infra *harness.InfraError
-			switch {
-			case err == nil:
-				out = append(out, t)
-			case ctx.Err() == nil && errors.As(err, &infra) && s.infraFailed(phase, p, err):
-				// skipped
-			case first == nil:
-				first = err
+	err = window(ctx, len(plans), s.opts.Parallel,
+		func(i int) bool {
+			ok := s.launch(phase, plans[i].String(), plans[i].Seed, plans[i].Duration(), s.reserveFor(phase))
+			if ok {
+				launched++
 			}
-		}()
+			return ok
+		},
+		func(ctx context.Context, i int) (Trial, error) {
+			return s.runOne(ctx, phase, fmt.Sprintf("%s-%d", s.opts.Name, i), plans[i])
+		},
+		func(i int, t Trial, err error, ran bool) (bool, error) {
+			switch {
+			case !ran:
+			case err != nil:
+				return false, s.lost(ctx, phase, plans[i], err)
+			default:
+				out = append(out, t)
+			}
+			return false, nil
+		})
+	if err != nil {
+		return nil, launched, err
 	}
-	wg.Wait()
-	if first != nil {
-		return nil, launched, first
-	}
-	sort.SliceStable(out, func(i, j int) bool { return indexOf(plans, out[i].Plan) < indexOf(plans, out[j].Plan) })
 	return out, launched, nil
+}
+
+// lost decides what a failed run costs: nothing more than its candidate
+// when it failed for an infrastructure reason (until maxInfraFailures is
+// exceeded), else the search (the error is returned).
+func (s *searcher) lost(ctx context.Context, phase string, p Plan, err error) error {
+	var infra *harness.InfraError
+	if ctx.Err() == nil && errors.As(err, &infra) && s.infraFailed(phase, p, err) {
+		return nil
+	}
+	return err
 }
 
 // infraFailed records a run lost to an infrastructure failure and reports
@@ -631,15 +711,6 @@ func (s *searcher) infraFailed(phase string, p Plan, err error) bool {
 	return s.infra <= maxInfraFailures
 }
 
-func indexOf(plans []Plan, p Plan) int {
-	for i, q := range plans {
-		if q.Key() == p.Key() && q.Mode == p.Mode && q.Seed == p.Seed {
-			return i
-		}
-	}
-	return len(plans)
-}
-
 func (s *searcher) reserveFor(phase string) time.Duration {
 	if phase == "verify" {
 		return 0
@@ -654,7 +725,7 @@ func (s *searcher) runOne(ctx context.Context, phase, name string, p Plan) (Tria
 		return Trial{}, err
 	}
 	t0 := time.Now()
-	res, err := harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
+	res, err := s.harnessRun(ctx, sc)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Trial{}, fmt.Errorf("repro: %s: %w", p, ctx.Err())
@@ -665,6 +736,20 @@ func (s *searcher) runOne(ctx context.Context, phase, name string, p Plan) (Tria
 	t.Seconds = time.Since(t0).Seconds()
 	s.step(phase, t)
 	return t, nil
+}
+
+// harnessRun runs sc on the shared backend, counting the runs in flight.
+func (s *searcher) harnessRun(ctx context.Context, sc *scenario.Scenario) (*harness.Result, error) {
+	s.mu.Lock()
+	s.running++
+	s.peak = max(s.peak, s.running)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.running--
+		s.mu.Unlock()
+	}()
+	return harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
 }
 
 // trialOf scores a run's result. A run's leak indicator is the truth the
@@ -703,8 +788,11 @@ func (s *searcher) step(phase string, t Trial) {
 	s.log.Debug("repro run", "phase", phase, "plan", t.Plan.String(), "score", t.Score)
 }
 
-// verify runs the repro scenario Parallel times at once (its own seed
-// each time, as `mtastorm run` would) and reports whether every run passed,
+// verifyRuns is how many times the repro scenario is run to verify it.
+const verifyRuns = 2
+
+// verify runs the repro scenario verifyRuns times at once (at most
+// Parallel; its own seed each time, as `mtastorm run` would) and reports whether every run passed,
 // with the verdict and checks of a failed run, or of the last.
 func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (bool, string, []harness.Check, error) {
 	if !s.fits(sc.Duration) {
@@ -714,7 +802,7 @@ func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (b
 		res *harness.Result
 		err error
 	}
-	results := make([]result, s.opts.Parallel)
+	results := make([]result, min(verifyRuns, s.opts.Parallel))
 	var wg sync.WaitGroup
 	started := 0
 	for i := range results {
@@ -726,7 +814,7 @@ func (s *searcher) verify(ctx context.Context, p Plan, sc *scenario.Scenario) (b
 		go func() {
 			defer wg.Done()
 			t0 := time.Now()
-			res, err := harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
+			res, err := s.harnessRun(ctx, sc)
 			results[i] = result{res, err}
 			if err == nil {
 				t := trialOf(p, res, s.customer)
