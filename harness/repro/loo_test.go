@@ -83,8 +83,12 @@ func labRuns(t *testing.T) []labRun {
 	if err := json.Unmarshal(data, &index); err != nil {
 		t.Fatalf("%s: %v", labIndex, err)
 	}
-	if len(index) < 2*len(Families) {
-		t.Fatalf("%s lists %d runs, want one per family and build (%d)", labIndex, len(index), 2*len(Families))
+	want := 0
+	for _, f := range Families {
+		want += len(FamilyBuilds(f))
+	}
+	if len(index) < want {
+		t.Fatalf("%s lists %d runs, want one per family and build (%d)", labIndex, len(index), want)
 	}
 	var out []labRun
 	for _, e := range index {
@@ -295,8 +299,46 @@ func leaveOneOut(cases []diagCase, runs []labRun) looResult {
 // figure in the package documentation).
 const looFloor = 0.92
 
-func TestLeaveOneOutAccuracy(t *testing.T) {
+// issue11Runs keeps the recorded runs of the hypotheses the figure of the
+// package documentation was measured over: the seven families of issue 11
+// under the two 4.0 builds.
+func issue11Runs(runs []labRun) []labRun {
+	var out []labRun
+	for _, r := range runs {
+		if (r.Mode == "sp0" || r.Mode == "sp2") && slices.Contains(Families[:7], r.Family) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// catalogueFloor is the leave-one-out top-1 accuracy over every recorded
+// hypothesis, the 5.5 builds and the KB families included, on the same 14
+// logs (none of which has a banner); it was measured, not tuned: see the
+// package documentation for its two new confusions.
+const catalogueFloor = 0.78
+
+// TestLeaveOneOutAccuracyCatalogue measures the same figure with the
+// catalogue's hypotheses: a shortage of control blocks (Q166602) and a
+// 5.5-sp2 slow link (Q229643) log the same ids, as CATALOGUE.md warns.
+func TestLeaveOneOutAccuracyCatalogue(t *testing.T) {
 	cases, runs := diagCases(t), labRuns(t)
+	if len(issue11Runs(runs)) == len(runs) {
+		t.Fatal("no recorded run of a 5.5 build or a KB family")
+	}
+	r := leaveOneOut(cases, runs)
+	acc := float64(r.correct) / float64(r.n)
+	t.Logf("catalogue: leave-one-out top-1 accuracy %d/%d = %.2f\n%s", r.correct, r.n, acc, strings.Join(r.shipped, "\n"))
+	if len(r.wrong) > 0 {
+		t.Logf("wrong when left out:\n%s", strings.Join(r.wrong, "\n"))
+	}
+	if acc < catalogueFloor {
+		t.Errorf("catalogue leave-one-out accuracy %.2f < floor %.2f", acc, catalogueFloor)
+	}
+}
+
+func TestLeaveOneOutAccuracy(t *testing.T) {
+	cases, runs := diagCases(t), issue11Runs(labRuns(t))
 	r := leaveOneOut(cases, runs)
 	acc := float64(r.correct) / float64(r.n)
 	t.Logf("leave-one-out top-1 accuracy %d/%d = %.2f; shipped parameters: %d/%d on every log, %d/%d out of sample",

@@ -18,6 +18,7 @@ import (
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // Files a search writes.
@@ -330,8 +331,14 @@ func (o *Outcome) String() string {
 	if o.HitRuns > 0 {
 		hit = fmt.Sprintf("%.2f (%d of %d further seeds)", o.HitRate, o.Hits, o.HitRuns)
 	}
-	fmt.Fprintf(&b, "  hit rate %s, %d runs in %.1fs, best score per build: sp0 %.3f, sp2 %.3f\n",
-		hit, o.Tried, o.Elapsed.Seconds(), o.ModeScores["sp0"], o.ModeScores["sp2"])
+	var per []string
+	for _, bi := range kernel.Builds() {
+		if sc, ok := o.ModeScores[bi.ModeName()]; ok {
+			per = append(per, fmt.Sprintf("%s %.3f", bi.ModeName(), sc))
+		}
+	}
+	fmt.Fprintf(&b, "  hit rate %s, %d runs in %.1fs, best score per build: %s\n",
+		hit, o.Tried, o.Elapsed.Seconds(), strings.Join(per, ", "))
 	if len(o.Missing) > 0 {
 		fmt.Fprintf(&b, "  missing: the best run did not log %s\n", idList(o.Missing))
 	}
@@ -374,6 +381,12 @@ func modeText(mode string) string {
 		return "sp0 (only the build before SP2 logs this: the KB Q152877 defect)"
 	case "sp2":
 		return "sp2 (the fixed build logs this; the sp0 build does not match as well)"
+	}
+	if b, ok := kernel.LookupBuild(mode); ok {
+		if len(b.Defects) == 0 {
+			return mode + " (a build without known defects logs this best)"
+		}
+		return mode + " (its defects " + strings.Join(b.Defects, ", ") + " log this; the builds that fix them do not match as well)"
 	}
 	return mode
 }

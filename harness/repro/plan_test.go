@@ -86,7 +86,10 @@ func TestCandidatesForCompanions(t *testing.T) {
 		"oos/outage-lisbon.csv":  FamilyRefuse,   // 9215
 	} {
 		cands := Candidates(sigOf(t, file), 1)
-		if cands[0].Family != fam {
+		// Milan's 1004 [3 20 1 4] then 9156 is also what a 5.5-sp2 slow
+		// link logs (Q229643; CATALOGUE.md names the Q229643/Q166602
+		// confusion): either family may lead.
+		if cands[0].Family != fam && !(fam == FamilyPressure && cands[0].Family == FamilySlowLink) {
 			t.Errorf("%s: first candidate %s, want %s", file, cands[0], fam)
 		}
 		for _, c := range cands {

@@ -25,8 +25,9 @@ func labRunFile(family, mode string) string {
 // the companion events on (testdata/runs/lab), for the out-of-sample and
 // leave-one-out tests of the score. A log without companions is compared
 // with a recorded run stripped of them, as the search runs it without.
-// MTASTORM_RECORD_RUNS=1 records every family; a comma-separated list of
-// families records only those, keeping the other recorded runs.
+// MTASTORM_RECORD_RUNS=1 records every family under each of its builds
+// (FamilyBuilds); a comma-separated list of families records, for those,
+// only the builds not recorded yet, keeping every recorded run.
 //
 //	MTASTORM_RECORD_RUNS=1 go test ./harness/repro -run TestRecordLabRuns
 func TestRecordLabRuns(t *testing.T) {
@@ -50,8 +51,10 @@ func TestRecordLabRuns(t *testing.T) {
 		if want != "1" && !slices.Contains(strings.Split(want, ","), f) {
 			continue
 		}
-		index = slices.DeleteFunc(index, func(e labRunEntry) bool { return e.Family == f })
-		for _, mode := range []string{"sp0", "sp2"} {
+		for _, mode := range FamilyBuilds(f) {
+			if slices.ContainsFunc(index, func(e labRunEntry) bool { return e.Family == f && e.Mode == mode }) {
+				continue
+			}
 			p := grid(f)[0].WithMode(mode)
 			p.KCBs, p.Seed, p.Extended = 4, 1, true
 			sc, err := p.Scenario("record")

@@ -17,6 +17,7 @@ import (
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // Defaults of Options.
@@ -350,13 +351,13 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	if len(trials) == 0 {
 		return out, nil
 	}
-	// Best first; on a tie the fixed build, so that a log both builds give
-	// is not reproduced with the defective one.
+	// Best first; on a tie a build without defects, so that a log both
+	// builds give is not reproduced with the defective one.
 	sort.SliceStable(trials, func(i, j int) bool {
 		if trials[i].Score != trials[j].Score {
 			return trials[i].Score > trials[j].Score
 		}
-		return trials[i].Plan.Mode == "sp2" && trials[j].Plan.Mode != "sp2"
+		return defectFree(trials[i].Plan.Mode) && !defectFree(trials[j].Plan.Mode)
 	})
 	out.Trials = trials
 	for _, t := range trials {
@@ -366,20 +367,28 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	out.Best, out.Final, out.Score = best, best, best.Score
 	out.Missing = Missing(s.customer, best.Sig)
 	s.reserve = verifyDuration(best.Plan) + runOverhead // shrinking only shortens it
-	// The best candidate's twin in the other build decides the mode; run it
-	// if exploring did not.
-	other := otherMode(best.Plan.Mode)
-	if twin := best.Plan.WithMode(other); !seen[twin.Key()+twin.Mode] {
-		res, _, err := s.runAll(ctx, "explore", []Plan{twin})
+	// The best candidate's twins in its family's other builds decide the
+	// mode; run them if exploring did not. A banner fixes the build: no twin.
+	var twins []Plan
+	for _, m := range s.twinModes(best.Plan) {
+		if twin := best.Plan.WithMode(m); !seen[twin.Key()+twin.Mode] {
+			twins = append(twins, twin)
+		}
+	}
+	if len(twins) > 0 {
+		res, _, err := s.runAll(ctx, "explore", twins)
 		if err != nil {
 			return nil, err
 		}
 		for _, t := range res {
 			out.Trials = append(out.Trials, t)
-			out.ModeScores[other] = max(out.ModeScores[other], t.Score)
+			out.ModeScores[t.Plan.Mode] = max(out.ModeScores[t.Plan.Mode], t.Score)
 		}
 	}
 	out.Mode = decideMode(out.ModeScores)
+	if b, ok := kernel.LookupBuild(s.customer.Build); ok {
+		out.Mode = b.ModeName() // the log's banner names it
+	}
 	if best.Score < Threshold {
 		return out, nil
 	}
@@ -587,7 +596,7 @@ func (s *searcher) enough(trials []Trial) bool {
 	if best.Score < 0.9 {
 		return false
 	}
-	twin, matches := false, map[string]bool{}
+	twin, matches := len(s.twinModes(best.Plan)) == 0, map[string]bool{}
 	for _, t := range trials {
 		if t.Plan.Key() == best.Plan.Key() && t.Plan.Mode != best.Plan.Mode {
 			twin = true
@@ -599,35 +608,62 @@ func (s *searcher) enough(trials []Trial) bool {
 	return twin && len(matches) >= 2
 }
 
-func otherMode(m string) string {
-	if m == "sp0" {
-		return "sp2"
+// twinModes returns the builds, other than p's, that p's family runs
+// under: its twins decide the mode. None when the log's banner fixes the
+// build.
+func (s *searcher) twinModes(p Plan) []string {
+	if s.customer.Build != "" {
+		if _, ok := kernel.LookupBuild(s.customer.Build); ok {
+			return nil
+		}
 	}
-	return "sp0"
+	var out []string
+	for _, m := range FamilyBuilds(p.Family) {
+		if m != p.Mode {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
-// modeMargin is how far apart the two builds' best scores may lie for the
-// log to be one both builds give ("either").
+// defectFree reports whether the build of mode name m carries no defect.
+func defectFree(m string) bool {
+	b, ok := kernel.LookupBuild(m)
+	return ok && len(b.Defects) == 0
+}
+
+// modeMargin is how far apart the two best builds' best scores may lie for
+// the log to be one both builds give ("either").
 const modeMargin = 0.1
 
-// decideMode names the build whose best run matches the log better by more
-// than modeMargin, or "either" when the two lie within it. The margin alone
-// decides, whether the scores are above the threshold or below: a build
-// that scores 0.74 against the other's 0.80 logs the same thing, and one
-// that scores 0.95 against the other's 0.80 does not. "" when a build has
-// no score (its twin could not run).
+// decideMode names the build whose best run matches the log better than
+// every other build's by more than modeMargin, or "either" when the
+// runner-up build lies within it. The margin alone decides, whether the
+// scores are above the threshold or below: a build that scores 0.74
+// against the other's 0.80 logs the same thing, and one that scores 0.95
+// against the other's 0.80 does not. "" when fewer than two builds have a
+// score (a twin could not run), or, with only the 4.0 builds, one lacks it.
 func decideMode(scores map[string]float64) string {
-	s0, ok0 := scores["sp0"]
-	s2, ok2 := scores["sp2"]
-	switch {
-	case !ok0 || !ok2:
+	_, ok0 := scores["sp0"]
+	_, ok2 := scores["sp2"]
+	if len(scores) < 2 || ok0 != ok2 && len(scores) == 2 {
 		return ""
-	case math.Abs(s0-s2) <= modeMargin+1e-9:
-		return "either"
-	case s0 > s2:
-		return "sp0"
 	}
-	return "sp2"
+	best, second, bestMode := -1.0, -1.0, ""
+	for _, b := range kernel.Builds() {
+		sc, ok := scores[b.ModeName()]
+		switch {
+		case !ok:
+		case sc > best:
+			best, second, bestMode = sc, best, b.ModeName()
+		case sc > second:
+			second = sc
+		}
+	}
+	if math.Abs(best-second) <= modeMargin+1e-9 {
+		return "either"
+	}
+	return bestMode
 }
 
 // fits reports whether a run of scenario duration d can still end within

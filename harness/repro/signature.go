@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
+	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
 
 // CoreIDs are the four event IDs of KB Q152877: 1004, 1008, 1198, 1277.
@@ -50,6 +51,11 @@ type Signature struct {
 	// the stub's event catalogue does not know (eventlog.Known): no lab run
 	// can log them, so a log that has them is never reproduced.
 	NotModelled []int `json:"not_modelled"`
+	// Build is the kernel build (kernel.Builds: "4.0", "5.5-sp2", ...) the
+	// last 9298/9299 banner of the log names by its build number ("Build
+	// 2448.4" is 5.5-sp2); "" when the log has no banner or an unknown
+	// number. A banner fixes the build of every hypothesis of the search.
+	Build string `json:"build,omitempty"`
 }
 
 // IDStat is one event ID's line of a Signature.
@@ -139,6 +145,11 @@ func NewSignature(recs []eventlog.Record) Signature {
 		}
 		if r.ID == eventlog.IDStateCheck && r.State == 0 && r.Svc == 20 && r.Flavor == 2 {
 			s.StateCheckKB = true
+		}
+		if (r.ID == eventlog.IDStart || r.ID == eventlog.IDStop) && r.Build != "" {
+			if b := buildOfBanner(r.Build); b != "" {
+				s.Build = b
+			}
 		}
 	}
 	for _, id := range s.Order {
@@ -337,4 +348,15 @@ func formatSpan(sec float64) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Second).String()
+}
+
+// buildOfBanner returns the name of the build whose banner shows the build
+// number n ("2448.4" → "5.5-sp2"), "" for a number no build has.
+func buildOfBanner(n string) string {
+	for _, b := range kernel.Builds() {
+		if b.Banner == n {
+			return b.Name
+		}
+	}
+	return ""
 }
