@@ -18,7 +18,17 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	// Toxiproxy v2.12.0 leaves a link's goroutines blocked on a channel
+	// send when a slicer toxic is removed while data is in flight (the
+	// repro search scores every hypothesis, the slice families included,
+	// and harness/repro has no leak check for the same reason): those
+	// four tops, all inside Toxiproxy, are not ours. Any other goroutine
+	// left behind still fails the package.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*SlicerToxic).Pipe"),
+		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*NoopToxic).Pipe"),
+		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*LatencyToxic).Pipe"),
+		goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/stream.(*ChanWriter).Write"))
 }
 
 // cli runs the command with a bounded context and returns its exit code and

@@ -119,14 +119,15 @@
 // verification is two runs at once.
 //
 // The default Parallel ([Machine.DefaultParallel]) is eight runs per CPU
-// (two in a -race build), at most 32, within the descriptors left under
+// (one in a -race build), at most 32, within the descriptors left under
 // RLIMIT_NOFILE ([RunFDs] = 128 a run, 64 kept back) and the memory
 // available ([RunMemory] = 64 MiB a run); Search refuses a Parallel the
 // machine cannot hold ([ErrResources]) before it starts anything. Eight per
 // CPU: 30 sequential runs took 39.6 s of wall and 1.2 s of CPU, so eight
 // runs at once keep a CPU about a quarter busy and their timers on time; in
-// a -race build a run costs several times the CPU and 16 runs on 2 busy
-// cores were seen to miss the transfer timer a 600 ms latency must outlast.
+// a -race build a run costs several times the CPU: 16 runs on 2 busy cores
+// were seen to miss the transfer timer a 600 ms latency must outlast, and 4
+// to time out Toxiproxy API calls.
 // [RunPlans] is the explore step without its stopping rule; `mtastorm bench`
 // times [BenchPlans] with it one at a time and at the default side by side.
 //
@@ -186,6 +187,22 @@
 // would have ended, and must then deliver everything. It is verified by
 // two more runs at once (both must pass); if the shrunk scenario fails, the
 // unshrunk one is verified instead.
+//
+// # Diagnosis
+//
+// [Outcome.Diagnose] ranks the hypotheses (diagnosis.json, CATALOGUE.md
+// C6): one per KB entry and build, from the best explored run of each. A
+// family stands for a defect where its build carries the defect it
+// triggers (the Q152877 families under 4.0, slow-link Q229643 and
+// drop-mid-transfer Q232602 under 5.5-sp2, slice-short Q247419 under
+// 5.5-sp3), else for the network condition it makes (reset Q169143,
+// pressure Q166602, refuse Q170056 when the log has 9215, anything else
+// Q175354). The search's chosen candidate comes first when the log is
+// reproduced, then by score; only the contenders have a measured hit rate.
+// Exploring does not stop before every (KB, build) hypothesis of the
+// candidates has had a run (or the explore share of the budget is spent).
+// A 5.5-sp2 repro scenario restarts the senders with B (its defects stall
+// the initiator). Outcome.String's first line is the top hypothesis.
 //
 // The log is reproduced when the best candidate scores at least the
 // threshold (so it missed no catalogued ID), hit in at least half of at

@@ -92,6 +92,13 @@ func ReproScenario(name string, customer Signature, t Trial, others ...Trial) (*
 	if t.Plan.Restart || !every(func(o Trial) bool { return o.Leaked == 0 }) {
 		sc.Actions = []scenario.Action{{At: restartAt(t.Plan), Op: "restart", MTA: "B"}}
 		sc.Description += " B leaks KCBs and stalls; restarting it (the KB workaround) lets the mail drain."
+		if b, _ := kernel.LookupBuild(t.Plan.Mode); slices.Contains(b.Defects, kernel.KBQ229643) || slices.Contains(b.Defects, kernel.KBQ232602) {
+			// The 5.5-sp2 defects stall the initiator: restart the senders too.
+			for _, s := range t.Plan.senderNames() {
+				sc.Actions = append(sc.Actions, scenario.Action{At: restartAt(t.Plan), Op: "restart", MTA: s})
+			}
+			sc.Description += " The senders stall too (a 5.5-sp2 initiator defect); they are restarted with it."
+		}
 	}
 	sc.Duration = verifyDuration(t.Plan)
 	sc.Expect.Recovery = &scenario.Recovery{Within: recoveryWithin, Delivered: "all", KCBs: "baseline"}
@@ -317,10 +324,13 @@ func (o *Outcome) Summary(log string) Summary {
 }
 
 // String is the outcome in a few lines, for a terminal. The first line is
-// the verdict: "reproduced: …", or "NOT reproduced: " and why, naming the
-// IDs no run logged and those the stub does not model.
+// the diagnosis (the top KB, its title, the build and the service pack that
+// fixes it), then up to three runner-ups (Diagnosis.Lines), then the
+// verdict: "reproduced: …", or "NOT reproduced: " and why, naming the IDs
+// no run logged and those the stub does not model.
 func (o *Outcome) String() string {
 	var b strings.Builder
+	b.WriteString(o.Diagnose("").Lines(3))
 	if o.Reproduced {
 		fmt.Fprintf(&b, "reproduced: score %.3f (threshold %.2f), mode %s\n", o.Score, Threshold, modeText(o.Mode))
 	} else {
@@ -404,7 +414,14 @@ func (o *Outcome) Write(dir, log string) error {
 	if err := enc.Encode(o.Summary(log)); err != nil {
 		return fmt.Errorf("repro: summary: %w", err)
 	}
-	files := map[string][]byte{FileSummary: sum.Bytes()}
+	var diag bytes.Buffer
+	enc = json.NewEncoder(&diag)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(o.Diagnose(log)); err != nil {
+		return fmt.Errorf("repro: diagnosis: %w", err)
+	}
+	files := map[string][]byte{FileSummary: sum.Bytes(), FileDiagnosis: diag.Bytes()}
 	if o.Scenario != nil {
 		files[FileScenario] = o.YAML(log)
 		spec, err := o.Spec(log)
@@ -453,7 +470,7 @@ import (
 )
 
 // {{.Var}} is the scenario mtastorm repro found for {{.Log}}:
-// {{.Plan}}, score {{printf "%.3f" .Score}}, mode {{.Mode}}, hit rate {{printf "%.2f" .HitRate}}.
+// {{.Plan}}, score {{printf "%.3f" .Score}}, mode {{.Mode}}, hit rate {{printf "%.2f" .HitRate}}: KB {{.KB}}.
 const {{.Var}} = ` + "`" + `{{.YAML}}` + "`" + `
 
 var _ = Describe("{{.Name}}", Label({{.Labels}}), func() {
@@ -472,7 +489,8 @@ var _ = Describe("{{.Name}}", Label({{.Labels}}), func() {
 // matchers; drop it into suites/regression/.
 func (o *Outcome) Spec(log string) ([]byte, error) {
 	sc := o.Scenario
-	labels := []string{`"repro"`, `"speed:fast"`, strconv.Quote("mode:" + o.Final.Plan.Mode), strconv.Quote("fault:" + o.Final.Plan.Family)}
+	kb, _ := hypothesisOf(o.Final.Plan, o.Customer)
+	labels := []string{`"repro"`, `"speed:fast"`, strconv.Quote("mode:" + o.Final.Plan.Mode), strconv.Quote("fault:" + o.Final.Plan.Family), strconv.Quote("kb:" + kb)}
 	var asserts, ids []string
 	for _, e := range sc.Expect.Events {
 		m := fmt.Sprintf("suitekit.HaveEmitted(%s)", eventName(e.ID))
@@ -503,7 +521,7 @@ func (o *Outcome) Spec(log string) ([]byte, error) {
 	}
 	v := "repro" + camel(strings.TrimPrefix(sc.Name, "repro"))
 	data := map[string]any{
-		"Log": filepath.Base(log), "Var": v, "Plan": o.Final.Plan.String(), "Score": o.Score, "Mode": o.Mode,
+		"Log": filepath.Base(log), "Var": v, "KB": kb, "Plan": o.Final.Plan.String(), "Score": o.Score, "Mode": o.Mode,
 		"HitRate": o.HitRate, "YAML": "\n" + yaml, "Name": sc.Name, "Labels": strings.Join(labels, ", "),
 		"Asserts": asserts, "IDs": strings.Join(ids, ", "),
 	}

@@ -220,7 +220,7 @@ func TestReproScenarioExpectations(t *testing.T) {
 	}
 	for _, want := range []string{"package regression_test", "suitekit.Run(ctx, suitekit.Scenario(\"repro-outage.yaml\", reproOutage))",
 		"Expect(res).To(suitekit.HaveEmitted(eventlog.IDAssocError).From(\"A\")", "Expect(res).NotTo(suitekit.HaveEmitted(eventlog.IDConnRefused)",
-		"Expect(res).To(suitekit.HaveNoLeakedKCBs()", "SpecTimeout(", "Label(\"repro\", \"speed:fast\", \"mode:sp2\""} {
+		"Expect(res).To(suitekit.HaveNoLeakedKCBs()", "SpecTimeout(", "Label(\"repro\", \"speed:fast\", \"mode:sp2\"", "\"kb:Q175354\"", "KB Q175354."} {
 		if !strings.Contains(string(spec), want) {
 			t.Errorf("spec lacks %q:\n%s", want, spec)
 		}

@@ -154,6 +154,8 @@ type Outcome struct {
 	Checks   []harness.Check
 	// Trials are every explored candidate, best first.
 	Trials []Trial
+	// hitRates are the hit rates measured, by plan key and mode.
+	hitRates map[string]measurement
 }
 
 // Unreproduced is an ID of the customer's log that the repro scenario does
@@ -187,13 +189,16 @@ type searcher struct {
 	deadline time.Time
 	reserve  time.Duration // kept back for the verification run
 
-	mu       sync.Mutex
-	tried    int
-	running  int // runs in flight
-	peak     int // most runs in flight at once
-	best     float64
-	infra    int // runs lost to infrastructure failures
-	launches []Launch
+	mu      sync.Mutex
+	tried   int
+	running int // runs in flight
+	// hypotheses are the (KB, build) pairs of the candidates, true once
+	// one of theirs has run: exploring scores every one before it stops.
+	hypotheses map[string]bool
+	peak       int // most runs in flight at once
+	best       float64
+	infra      int // runs lost to infrastructure failures
+	launches   []Launch
 }
 
 // Search looks for a generated scenario whose runs log what the customer's
@@ -321,8 +326,11 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	// with a restart and a recovery bound: keep its worst case back.
 	var trials []Trial
 	cands := Candidates(s.customer, s.opts.Seed)
+	s.hypotheses = map[string]bool{}
 	for _, c := range cands {
 		s.reserve = max(s.reserve, verifyDuration(c)+runOverhead)
+		kb, _ := hypothesisOf(c, s.customer)
+		s.hypotheses[kb+"|"+c.Mode] = false
 	}
 	seen := map[string]bool{}
 	if !s.enough(trials) {
@@ -341,6 +349,8 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 					return false, s.lost(ctx, "explore", cands[i], err)
 				}
 				seen[t.Plan.Key()+t.Plan.Mode] = true
+				kb, _ := hypothesisOf(t.Plan, s.customer)
+				s.hypotheses[kb+"|"+t.Plan.Mode] = true
 				trials = append(trials, t)
 				return s.enough(trials), nil
 			})
@@ -419,6 +429,10 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 			continue // not measured: out of budget, or runs lost
 		}
 		rate := float64(hits) / float64(n)
+		if out.hitRates == nil {
+			out.hitRates = map[string]measurement{}
+		}
+		out.hitRates[c.Plan.Key()+"|"+c.Plan.Mode] = measurement{hits: hits, n: n}
 		if !measured || rate > out.HitRate {
 			chosen, chosenRuns, measured = c, append([]Trial{c}, runs...), true
 			out.Hits, out.HitRuns, out.HitRate = hits, n, rate
@@ -571,8 +585,9 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (hits, n int, runs []Tr
 }
 
 // enough reports whether exploring can stop: a candidate matches well, its
-// twin in the other build was tried, and a second plan matches under the
-// same build (a fallback should the first prove flaky); or the explore
+// twin in the other build was tried, a second plan matches under the same
+// build (a fallback should the first prove flaky), and every hypothesis
+// (KB entry and build) of the candidates has had a run; or the explore
 // share of the budget is spent: 45% once a candidate reaches the
 // threshold (the rest pays for its hit rate, shrinking and verification),
 // 75% while none has.
@@ -595,6 +610,11 @@ func (s *searcher) enough(trials []Trial) bool {
 	}
 	if best.Score < 0.9 {
 		return false
+	}
+	for _, ran := range s.hypotheses {
+		if !ran {
+			return false // a hypothesis not scored yet
+		}
 	}
 	twin, matches := len(s.twinModes(best.Plan)) == 0, map[string]bool{}
 	for _, t := range trials {
