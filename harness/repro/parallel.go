@@ -249,18 +249,8 @@ func window[T any](ctx context.Context, n, par int, start func(i int) bool,
 // It is the search's explore step without its stopping rule: `mtastorm
 // bench` times it sequentially and concurrently side by side.
 func RunPlans(ctx context.Context, customer Signature, plans []Plan, opts Options) ([]Trial, error) {
-	m, err := ReadMachine()
-	if err != nil {
+	if err := opts.prepareRuns(); err != nil {
 		return nil, err
-	}
-	if opts.Parallel <= 0 {
-		opts.Parallel = m.DefaultParallel()
-	}
-	if err := m.Check(opts.Parallel); err != nil {
-		return nil, err
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.Name = scenarioName(opts.Name)
 	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now(), backend: opts.Backend}
@@ -308,4 +298,24 @@ func BenchPlans(n int) []Plan {
 		out[i].Seed = int64(i + 1)
 	}
 	return out
+}
+
+// prepareRuns fills what both the search and RunPlans need before any run:
+// the concurrency (the machine's default when unset), checked against the
+// file descriptors and memory available, and a logger.
+func (o *Options) prepareRuns() error {
+	m, err := ReadMachine()
+	if err != nil {
+		return err
+	}
+	if o.Parallel <= 0 {
+		o.Parallel = m.DefaultParallel()
+	}
+	if err := m.Check(o.Parallel); err != nil {
+		return err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
 }

@@ -216,18 +216,8 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 	if opts.Seeds < MinSeeds {
 		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
 	}
-	m, err := ReadMachine()
-	if err != nil {
+	if err := opts.prepareRuns(); err != nil {
 		return nil, err
-	}
-	if opts.Parallel <= 0 {
-		opts.Parallel = m.DefaultParallel()
-	}
-	if err := m.Check(opts.Parallel); err != nil {
-		return nil, err
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 152877
