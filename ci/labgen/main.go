@@ -5,6 +5,9 @@
 //	labgen scenario SCENARIO OUT MTA=URL…  SCENARIO with admin: URL for each MTA named, written to OUT
 //	labgen compare [-leak] INPROC PROCS    compare two bundles' summary.json
 //	labgen port                            a free loopback TCP port
+//	labgen customerlog [-seed N] [-events N] OUT
+//	                                       a large customer-style Event Viewer CSV
+//	                                       (harness/repro/loggen) for measuring import
 //
 // compare fails unless both runs passed with the same checks, every MTA
 // delivered and submitted the same, and each run shows a leak and 1277s
@@ -24,6 +27,7 @@ import (
 	"strings"
 
 	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/repro/loggen"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 )
 
@@ -36,7 +40,7 @@ func main() {
 
 func run(args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: labgen args|scenario|compare|port ...")
+		return errors.New("usage: labgen args|scenario|compare|port|customerlog ...")
 	}
 	switch args[0] {
 	case "args":
@@ -78,8 +82,38 @@ func run(args []string, out io.Writer) error {
 			return errors.New("usage: labgen compare [-leak] INPROC PROCS")
 		}
 		return compare(fs.Arg(0), fs.Arg(1), *leak, out)
+	case "customerlog":
+		return customerLog(args[1:], out)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// customerLog writes a generated customer-style log (loggen.Write) to the
+// file named by its argument and prints what it holds.
+func customerLog(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("customerlog", flag.ContinueOnError)
+	seed := fs.Int64("seed", 1, "seed of every random choice")
+	events := fs.Int("events", 392000, "rows to write (about 255 bytes each: 392000 ≈ 100 MB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("usage: labgen customerlog [-seed N] [-events N] OUT")
+	}
+	f, err := os.Create(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	st, err := loggen.Write(f, loggen.Options{Seed: *seed, Events: *events})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s: %d rows, %d MSExchangeMTA events, %d restarts, %.1f MB\n",
+		fs.Arg(0), st.Rows, st.MTAEvents(), st.Restarts, float64(st.Bytes)/1e6)
+	return nil
 }
 
 // remoteScenario writes the scenario at in to out with admin: set for the
