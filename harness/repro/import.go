@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
@@ -63,7 +65,8 @@ func (e *ImportError) Error() string {
 // DESIGN.md section 4 texts carry — association, entity, the
 // [state svc flavor reason] tuple, control block index — where present.
 // Malformed or unknown input gives an *ImportError naming the line; name is
-// used in it.
+// used in it. Import holds every record: for a large log, ImportSignature
+// (or ImportEach) keeps memory bounded.
 func Import(r io.Reader, name string) ([]eventlog.Record, error) {
 	recs, _, err := ImportFormat(r, name)
 	return recs, err
@@ -71,38 +74,105 @@ func Import(r io.Reader, name string) ([]eventlog.Record, error) {
 
 // ImportFormat is Import that also reports the detected format.
 func ImportFormat(r io.Reader, name string) ([]eventlog.Record, string, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, "", fmt.Errorf("repro: read %s: %w", name, err)
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8Valid(data) {
-		data = decodeUTF16(data)
-	}
-	first, line := firstLine(data)
 	var recs []eventlog.Record
-	var format string
-	switch {
-	case first == "":
-		return nil, "", &ImportError{Name: name, Msg: "empty event log"}
-	case strings.HasPrefix(first, "{"):
-		format = FormatJSONL
-		recs, err = importJSONL(data, name)
-	case wevtEventRE.MatchString(first):
-		format = FormatWevtutil
-		recs, err = importWevtutil(data, name)
-	case strings.Contains(strings.ToLower(first), "source") && strings.Contains(first, ","):
-		format = FormatCSV
-		recs, err = importCSV(data, name)
-	default:
-		return nil, "", &ImportError{Name: name, Line: line, Msg: fmt.Sprintf("unknown format (starts %q): want an Event Viewer CSV export "+
-			"with a header row naming Source and Event ID, wevtutil qe /f:text output (Event[0]:) or events.jsonl", clip(first, 40))}
-	}
+	format, err := ImportEach(r, name, func(rec eventlog.Record) error {
+		recs = append(recs, rec)
+		return nil
+	})
 	if err != nil {
 		return nil, format, err
 	}
 	sortRecords(recs)
 	return recs, format, nil
+}
+
+// ImportSignature reads a customer's event log as ImportEach does and
+// returns its signature and format, holding only the signature: memory is
+// bounded by the signature, not by the log. The signature is
+// NewSignature(Import(r)).
+func ImportSignature(r io.Reader, name string) (Signature, string, error) {
+	b := NewSignatureBuilder()
+	format, err := ImportEach(r, name, func(rec eventlog.Record) error {
+		b.Add(rec)
+		return nil
+	})
+	if err != nil {
+		return Signature{}, format, err
+	}
+	return b.Signature(), format, nil
+}
+
+// maxLine is the longest line (JSON lines, wevtutil text) or, before the
+// first event, the most blank input ImportEach reads.
+const maxLine = 16 << 20
+
+// ImportEach reads a customer's event log as Import does, streaming: it
+// calls fn with each MSExchangeMTA record in file order (Event Viewer
+// exports are newest first) as soon as it is read, and keeps nothing of
+// it. An error from fn stops the import and is returned. It returns the
+// detected format (FormatCSV, FormatWevtutil or FormatJSONL).
+func ImportEach(r io.Reader, name string, fn func(eventlog.Record) error) (string, error) {
+	src, first, line, err := openLog(r, name)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case first == "":
+		return "", &ImportError{Name: name, Msg: "empty event log"}
+	case strings.HasPrefix(first, "{"):
+		return FormatJSONL, importJSONL(src, name, fn)
+	case wevtEventRE.MatchString(first):
+		return FormatWevtutil, importWevtutil(src, name, fn)
+	case strings.Contains(strings.ToLower(first), "source") && strings.Contains(first, ","):
+		return FormatCSV, importCSV(src, name, fn)
+	}
+	return "", &ImportError{Name: name, Line: line, Msg: fmt.Sprintf("unknown format (starts %q): want an Event Viewer CSV export "+
+		"with a header row naming Source and Event ID, wevtutil qe /f:text output (Event[0]:) or events.jsonl", clip(first, 40))}
+}
+
+// openLog prepares r for reading as UTF-8 text: a UTF-8 byte-order mark is
+// skipped and UTF-16 (NUL bytes in the first kilobyte) decoded as it is
+// read. It returns the text, whole again, with its first non-blank line,
+// trimmed, and that line's number ("" and 0 for an empty log).
+func openLog(r io.Reader, name string) (io.Reader, string, int, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	head, err := br.Peek(1024)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, "", 0, fmt.Errorf("repro: read %s: %w", name, err)
+	}
+	var text *bufio.Reader = br
+	if bytes.IndexByte(head, 0) >= 0 {
+		text = bufio.NewReaderSize(newUTF16Reader(br), 64<<10)
+	}
+	// Read up to the first non-blank line, keeping what was read to hand
+	// back in front of the rest.
+	var seen []byte
+	for n := 1; ; n++ {
+		l, err := text.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) && len(seen)+len(l) < maxLine {
+			seen = append(seen, l...)
+			l, err = text.ReadSlice('\n')
+		}
+		start := len(seen)
+		seen = append(seen, l...)
+		if t := strings.TrimSpace(string(seen[start:])); t != "" {
+			return io.MultiReader(bytes.NewReader(seen), text), t, n, nil
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return bytes.NewReader(seen), "", 0, nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			return nil, "", 0, &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("nothing but blanks in the first %d MB", maxLine>>20)}
+		case err != nil:
+			return nil, "", 0, fmt.Errorf("repro: read %s: %w", name, err)
+		}
+		if len(seen) >= maxLine {
+			return nil, "", 0, &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("nothing but blanks in the first %d MB", maxLine>>20)}
+		}
+	}
 }
 
 func clip(s string, n int) string {
@@ -112,48 +182,65 @@ func clip(s string, n int) string {
 	return s
 }
 
-// firstLine returns the first non-blank line, trimmed, and its number.
-func firstLine(data []byte) (string, int) {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if t := strings.TrimSpace(sc.Text()); t != "" {
-			return t, n
-		}
-	}
-	return "", 0
+// utf16Reader decodes UTF-16 (LE unless a big-endian BOM says otherwise)
+// to UTF-8 as it reads, as `wevtutil > file` in PowerShell writes it. Each
+// code unit becomes one rune: surrogates become U+FFFD (event texts are
+// ASCII); an odd last byte is dropped.
+type utf16Reader struct {
+	r       *bufio.Reader
+	be      bool
+	started bool
+	in      []byte // raw bytes; in[0] holds a byte carried over when carry is 1
+	carry   int
+	out     []byte // decoded text, returned from pos on
+	pos     int
+	err     error
 }
 
-// utf8Valid reports whether data has no NUL bytes in its first kilobyte (a
-// UTF-16 export has one in every other byte).
-func utf8Valid(data []byte) bool {
-	return !bytes.Contains(data[:min(len(data), 1024)], []byte{0})
+func newUTF16Reader(r *bufio.Reader) *utf16Reader {
+	return &utf16Reader{r: r, in: make([]byte, 32<<10)}
 }
 
-// decodeUTF16 decodes UTF-16 (LE unless a big-endian BOM says otherwise),
-// as `wevtutil > file` in PowerShell writes it.
-func decodeUTF16(data []byte) []byte {
-	be := len(data) >= 2 && data[0] == 0xFE && data[1] == 0xFF
-	if len(data) >= 2 && (be || data[0] == 0xFF && data[1] == 0xFE) {
-		data = data[2:]
-	}
-	var b strings.Builder
-	for i := 0; i+1 < len(data); i += 2 {
-		u := uint16(data[i]) | uint16(data[i+1])<<8
-		if be {
-			u = uint16(data[i])<<8 | uint16(data[i+1])
+func (u *utf16Reader) Read(p []byte) (int, error) {
+	if !u.started {
+		u.started = true
+		if b, _ := u.r.Peek(2); len(b) == 2 {
+			u.be = b[0] == 0xFE && b[1] == 0xFF
+			if u.be || b[0] == 0xFF && b[1] == 0xFE {
+				_, _ = u.r.Discard(2)
+			}
 		}
-		b.WriteRune(rune(u)) // surrogates become U+FFFD; event texts are ASCII
 	}
-	return []byte(b.String())
+	for u.pos == len(u.out) && u.err == nil {
+		n, err := u.r.Read(u.in[u.carry:])
+		n += u.carry
+		u.out, u.pos, u.carry = u.out[:0], 0, 0
+		i := 0
+		for ; i+1 < n; i += 2 {
+			c := uint16(u.in[i]) | uint16(u.in[i+1])<<8
+			if u.be {
+				c = uint16(u.in[i])<<8 | uint16(u.in[i+1])
+			}
+			u.out = utf8.AppendRune(u.out, rune(c))
+		}
+		if i < n {
+			u.in[0], u.carry = u.in[i], 1
+		}
+		u.err = err
+	}
+	if u.pos == len(u.out) {
+		return 0, u.err
+	}
+	n := copy(p, u.out[u.pos:])
+	u.pos += n
+	return n, nil
 }
 
 // ---- JSON lines -------------------------------------------------------------
 
-func importJSONL(data []byte, name string) ([]eventlog.Record, error) {
-	var out []eventlog.Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
+func importJSONL(r io.Reader, name string, fn func(eventlog.Record) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
@@ -161,11 +248,11 @@ func importJSONL(data []byte, name string) ([]eventlog.Record, error) {
 		}
 		var keys map[string]json.RawMessage
 		if err := json.Unmarshal(line, &keys); err != nil {
-			return nil, &ImportError{Name: name, Line: n, Msg: "not a JSON object: " + jsonMsg(err)}
+			return &ImportError{Name: name, Line: n, Msg: "not a JSON object: " + jsonMsg(err)}
 		}
 		for _, k := range []string{"time", "source", "id"} {
 			if _, ok := keys[k]; !ok {
-				return nil, &ImportError{Name: name, Line: n, Field: k, Msg: "missing"}
+				return &ImportError{Name: name, Line: n, Field: k, Msg: "missing"}
 			}
 		}
 		var rec eventlog.Record
@@ -178,10 +265,10 @@ func importJSONL(data []byte, name string) ([]eventlog.Record, error) {
 			} else if strings.Contains(err.Error(), "time") {
 				ie.Field = "time"
 			}
-			return nil, ie
+			return ie
 		}
-		if rec.ID <= 0 {
-			return nil, &ImportError{Name: name, Line: n, Field: "id", Msg: fmt.Sprintf("bad event ID %d", rec.ID)}
+		if !validID(rec.ID) {
+			return &ImportError{Name: name, Line: n, Field: "id", Msg: fmt.Sprintf("bad event ID %d (want 1 to %d)", rec.ID, maxEventID)}
 		}
 		if !isMTA(rec.Source) {
 			continue
@@ -189,13 +276,20 @@ func importJSONL(data []byte, name string) ([]eventlog.Record, error) {
 		if rec.Text != "" && rec.Assoc == 0 && rec.KCB == 0 && rec.State == 0 && rec.Entity == "" {
 			parseDescription(&rec, rec.Text) // a hand-written line carrying only the text
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ImportError{Name: name, Msg: err.Error()}
+		return &ImportError{Name: name, Msg: err.Error()}
 	}
-	return out, nil
+	return nil
 }
+
+// maxEventID is the largest Windows event ID (they are 16-bit).
+const maxEventID = 65535
+
+func validID(id int) bool { return id > 0 && id <= maxEventID }
 
 func jsonMsg(err error) string {
 	s := err.Error()
@@ -220,14 +314,15 @@ var csvColumns = map[string][]string{
 	"computer":    {"computer", "machinename", "machine name"},
 }
 
-func importCSV(data []byte, name string) ([]eventlog.Record, error) {
-	cr := csv.NewReader(bytes.NewReader(data))
+func importCSV(r io.Reader, name string, fn func(eventlog.Record) error) error {
+	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err != nil {
-		return nil, csvError(name, err)
+		return csvError(name, err)
 	}
+	header = slices.Clone(header)
+	cr.ReuseRecord = true
 	hline, _ := cr.FieldPos(0)
 	col := map[string]int{}
 	for i, h := range header {
@@ -244,13 +339,13 @@ func importCSV(data []byte, name string) ([]eventlog.Record, error) {
 	}
 	for _, need := range []struct{ key, label string }{{"source", "Source"}, {"id", "Event ID"}} {
 		if _, ok := col[need.key]; !ok {
-			return nil, &ImportError{Name: name, Line: hline, Msg: fmt.Sprintf("CSV header has no %s column (found %q)", need.label, strings.Join(header, ","))}
+			return &ImportError{Name: name, Line: hline, Msg: fmt.Sprintf("CSV header has no %s column (found %q)", need.label, strings.Join(header, ","))}
 		}
 	}
 	_, hasDT := col["datetime"]
 	_, hasD := col["date"]
 	if !hasDT && !hasD {
-		return nil, &ImportError{Name: name, Line: hline, Msg: fmt.Sprintf("CSV header has no \"Date and Time\" or \"Date\" column (found %q)", strings.Join(header, ","))}
+		return &ImportError{Name: name, Line: hline, Msg: fmt.Sprintf("CSV header has no \"Date and Time\" or \"Date\" column (found %q)", strings.Join(header, ","))}
 	}
 	desc, hasDesc := col["description"]
 	if !hasDesc {
@@ -261,14 +356,13 @@ func importCSV(data []byte, name string) ([]eventlog.Record, error) {
 			desc = len(header) - 1
 		}
 	}
-	var out []eventlog.Record
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return csvError(name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(row) == 1 && strings.TrimSpace(row[0]) == "" {
@@ -293,36 +387,36 @@ func importCSV(data []byte, name string) ([]eventlog.Record, error) {
 		}
 		src, _, err := get("source", "Source")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		idText, idCol, err := get("id", "Event ID")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		id, perr := strconv.Atoi(idText)
-		if perr != nil || id <= 0 {
-			return nil, &ImportError{Name: name, Line: line, Col: idCol, Field: "Event ID", Msg: fmt.Sprintf("%q is not an event ID", idText)}
+		if perr != nil || !validID(id) {
+			return &ImportError{Name: name, Line: line, Col: idCol, Field: "Event ID", Msg: fmt.Sprintf("%q is not an event ID", idText)}
 		}
 		var when time.Time
 		if hasDT {
 			v, c, err := get("datetime", "Date and Time")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if when, perr = parseTime(v); perr != nil {
-				return nil, &ImportError{Name: name, Line: line, Col: c, Field: "Date and Time", Msg: perr.Error()}
+				return &ImportError{Name: name, Line: line, Col: c, Field: "Date and Time", Msg: perr.Error()}
 			}
 		} else {
 			d, c, err := get("date", "Date")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			t, _, err := get("time", "Time")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if when, perr = parseTime(strings.TrimSpace(d + " " + t)); perr != nil {
-				return nil, &ImportError{Name: name, Line: line, Col: c, Field: "Date", Msg: perr.Error()}
+				return &ImportError{Name: name, Line: line, Col: c, Field: "Date", Msg: perr.Error()}
 			}
 		}
 		if !isMTA(src) {
@@ -334,9 +428,10 @@ func importCSV(data []byte, name string) ([]eventlog.Record, error) {
 		text, _, _ := get("description", "Description")
 		rec := eventlog.Record{Time: when, MTA: comp, Source: eventlog.Source, ID: id, Type: level, Category: cat}
 		parseDescription(&rec, text)
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out, nil
 }
 
 func csvError(name string, err error) error {
@@ -387,7 +482,7 @@ var (
 	wevtKeyRE   = regexp.MustCompile(`^\s+([A-Za-z][A-Za-z ]*?):\s?(.*)$`)
 )
 
-func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
+func importWevtutil(r io.Reader, name string, fn func(eventlog.Record) error) error {
 	type block struct {
 		line   int
 		fields map[string]string
@@ -395,7 +490,6 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 		desc   []string
 		inDesc bool
 	}
-	var out []eventlog.Record
 	var cur *block
 	finish := func() error {
 		if cur == nil {
@@ -409,7 +503,7 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 			}
 		}
 		id, err := strconv.Atoi(b.fields["event id"])
-		if err != nil || id <= 0 {
+		if err != nil || !validID(id) {
 			return &ImportError{Name: name, Line: b.lines["event id"], Field: "Event ID", Msg: fmt.Sprintf("%q is not an event ID", b.fields["event id"])}
 		}
 		when, err := parseTime(b.fields["date"])
@@ -425,16 +519,15 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 		}
 		rec := eventlog.Record{Time: when, MTA: b.fields["computer"], Source: eventlog.Source, ID: id, Type: b.fields["level"], Category: cat}
 		parseDescription(&rec, strings.Join(b.desc, "\n"))
-		out = append(out, rec)
-		return nil
+		return fn(rec)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
 	for n := 1; sc.Scan(); n++ {
 		text := strings.TrimRight(sc.Text(), "\r")
 		if wevtEventRE.MatchString(strings.TrimSpace(text)) && !strings.HasPrefix(text, " ") {
 			if err := finish(); err != nil {
-				return nil, err
+				return err
 			}
 			cur = &block{line: n, fields: map[string]string{}, lines: map[string]int{}}
 			continue
@@ -443,7 +536,7 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 			if strings.TrimSpace(text) == "" {
 				continue
 			}
-			return nil, &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("text outside an Event[N]: block: %q", clip(strings.TrimSpace(text), 40))}
+			return &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("text outside an Event[N]: block: %q", clip(strings.TrimSpace(text), 40))}
 		}
 		if cur.inDesc {
 			cur.desc = append(cur.desc, text)
@@ -454,7 +547,7 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 			if strings.TrimSpace(text) == "" {
 				continue
 			}
-			return nil, &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("want \"  Key: value\" inside Event[N]: block, got %q", clip(strings.TrimSpace(text), 40))}
+			return &ImportError{Name: name, Line: n, Msg: fmt.Sprintf("want \"  Key: value\" inside Event[N]: block, got %q", clip(strings.TrimSpace(text), 40))}
 		}
 		key := strings.ToLower(strings.TrimSpace(m[1]))
 		if key == "description" {
@@ -468,12 +561,9 @@ func importWevtutil(data []byte, name string) ([]eventlog.Record, error) {
 		cur.lines[key] = n
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ImportError{Name: name, Msg: err.Error()}
+		return &ImportError{Name: name, Msg: err.Error()}
 	}
-	if err := finish(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return finish()
 }
 
 func wevtLabel(k string) string {

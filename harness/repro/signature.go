@@ -3,6 +3,7 @@ package repro
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -28,8 +29,12 @@ type Signature struct {
 	End   time.Time `json:"end"`
 	// SpanS is End − Start in seconds.
 	SpanS float64 `json:"span_s"`
-	// Computers are the MTA (computer) names seen, sorted.
+	// Computers are the MTA (computer) names seen, sorted (at most
+	// MaxComputers).
 	Computers []string `json:"computers,omitempty"`
+	// ComputersDropped counts the records whose computer name was not kept
+	// because MaxComputers names were.
+	ComputersDropped int `json:"computers_dropped,omitempty"`
 	// IDs holds one entry per event ID, in first-seen order.
 	IDs []IDStat `json:"ids"`
 	// Order is the event IDs in first-seen order.
@@ -37,6 +42,9 @@ type Signature struct {
 	// ControlBlocks lists the control-block indexes named by 1277 and 1198
 	// (and any other event that names one), by ID then index.
 	ControlBlocks []ControlBlock `json:"control_blocks"`
+	// ControlBlocksDropped counts the records naming a control block that
+	// was not kept because MaxControlBlocks (ID, index) pairs were.
+	ControlBlocksDropped int `json:"control_blocks_dropped,omitempty"`
 	// OpenErrors counts open errors in state 2 (OpenPending): 1008 [2 …]
 	// and 1004 [2 … 8], the failures that leak a KCB in an sp0 build.
 	OpenErrors int `json:"open_errors_state2"`
@@ -56,6 +64,28 @@ type Signature struct {
 	// 2448.4" is 5.5-sp2); "" when the log has no banner or an unknown
 	// number. A banner fixes the build of every hypothesis of the search.
 	Build string `json:"build,omitempty"`
+	// Banner is the build number the last 9298/9299 banner shows ("2448.4"
+	// of "Build 2448.4"), known to the catalogue or not; "" without one.
+	Banner string `json:"banner,omitempty"`
+	// Restarts counts the MTA's restarts: a 9299 (stopped) banner directly
+	// followed, in time order, by a 9298 (started) one.
+	Restarts int `json:"restarts"`
+	// BannersDropped counts the banners beyond MaxBanners, which Restarts
+	// could not look at (Restarts is then a lower bound).
+	BannersDropped int `json:"banners_dropped,omitempty"`
+	// ConfiguredCounts are the control-block counts 9156 says are
+	// configured ("The configured count is 200"), by count.
+	ConfiguredCounts []ConfiguredCount `json:"configured_counts,omitempty"`
+	// ConfiguredCountsDropped counts the 9156 records whose configured count
+	// was not kept because MaxConfiguredCounts counts were.
+	ConfiguredCountsDropped int `json:"configured_counts_dropped,omitempty"`
+}
+
+// ConfiguredCount is a configured control-block count named by 9156, and
+// how many 9156 events named it.
+type ConfiguredCount struct {
+	Count  int `json:"count"`
+	Events int `json:"events"`
 }
 
 // IDStat is one event ID's line of a Signature.
@@ -72,6 +102,9 @@ type IDStat struct {
 	// Tuples counts the bracketed tuples, e.g. "[2 20 1 8]" for 1004,
 	// "[2 26]" for 1008, "[0 20 2]" (state, service type, flavor) for 1198.
 	Tuples map[string]int `json:"tuples,omitempty"`
+	// TuplesDropped counts the records whose tuple was not kept because
+	// MaxTuples distinct tuples were.
+	TuplesDropped int `json:"tuples_dropped,omitempty"`
 }
 
 // ControlBlock is a control-block index named by an event ID, and how often.
@@ -89,110 +122,280 @@ func sortRecords(recs []eventlog.Record) {
 // NewSignature computes the signature of recs. Records of other sources are
 // ignored; recs need not be sorted.
 func NewSignature(recs []eventlog.Record) Signature {
-	var mine []eventlog.Record
+	b := NewSignatureBuilder()
 	for _, r := range recs {
-		if r.Source == "" || isMTA(r.Source) {
-			mine = append(mine, r)
+		b.Add(r)
+	}
+	return b.Signature()
+}
+
+// Caps of the sets a SignatureBuilder keeps; what a full set cannot take is
+// counted in the Signature's *Dropped fields.
+const (
+	// MaxComputers is how many computer names a signature keeps.
+	MaxComputers = 256
+	// MaxTuples is how many distinct tuples a signature keeps per event ID.
+	MaxTuples = 64
+	// MaxControlBlocks is how many (event ID, control-block index) pairs a
+	// signature keeps; an MTA's pool is far smaller.
+	MaxControlBlocks = 4096
+	// MaxBanners is how many 9298/9299 banners a signature keeps to count
+	// restarts (two per restart).
+	MaxBanners = 4096
+	// MaxConfiguredCounts is how many distinct 9156 configured counts a
+	// signature keeps.
+	MaxConfiguredCounts = 16
+)
+
+// SignatureBuilder computes a Signature from records added one at a time,
+// in any order, as Import streams them. It keeps per event ID a count, the
+// first occurrence and small sets (tuples, entities), the control-block
+// indexes, computers, banners and configured counts up to the caps above,
+// and nothing per record: its memory is bounded by the signature, not by
+// the log. The zero value is not ready: use NewSignatureBuilder.
+type SignatureBuilder struct {
+	seen       int // records added: a record's position, for ties in time
+	events     int
+	start, end time.Time
+	ids        map[int]*idAcc
+	cb         map[[2]int]int
+	cbDropped  int
+	named1277  int
+	computers  map[string]struct{}
+	compDrop   int
+	openErrors int
+	stateKB    bool
+	build      stamp // the last banner naming a catalogue build
+	banner     stamp // the last banner naming any build number
+	banners    []bannerAt
+	bannerDrop int
+	limits     map[int]int
+	limitDrop  int
+}
+
+// idAcc is what a SignatureBuilder keeps of one event ID.
+type idAcc struct {
+	count         int
+	first         time.Time
+	firstPos      int
+	blank, set    int
+	tuples        map[string]int
+	tuplesDropped int
+}
+
+// stamp is a value with the time and position of the record that gave it.
+type stamp struct {
+	t     time.Time
+	pos   int
+	value string
+}
+
+type bannerAt struct {
+	t   time.Time
+	pos int
+	id  int
+}
+
+// NewSignatureBuilder returns an empty builder.
+func NewSignatureBuilder() *SignatureBuilder {
+	return &SignatureBuilder{ids: map[int]*idAcc{}, cb: map[[2]int]int{}, computers: map[string]struct{}{}, limits: map[int]int{}}
+}
+
+// later reports whether (t, pos) comes after (t0, pos0) in time order,
+// records of the same time in the order they were added (as NewSignature's
+// stable sort has them).
+func later(t time.Time, pos int, t0 time.Time, pos0 int) bool {
+	return t.After(t0) || t.Equal(t0) && pos > pos0
+}
+
+// Add adds one record; records of other sources than MSExchangeMTA (an
+// empty Source counts as MSExchangeMTA) are ignored.
+func (b *SignatureBuilder) Add(r eventlog.Record) {
+	if r.Source != "" && !isMTA(r.Source) {
+		return
+	}
+	pos := b.seen
+	b.seen++
+	b.events++
+	if b.events == 1 || r.Time.Before(b.start) {
+		b.start = r.Time
+	}
+	if b.events == 1 || !r.Time.Before(b.end) {
+		b.end = r.Time
+	}
+	if r.MTA != "" {
+		if _, ok := b.computers[r.MTA]; !ok {
+			if len(b.computers) < MaxComputers {
+				b.computers[strings.Clone(r.MTA)] = struct{}{}
+			} else {
+				b.compDrop++
+			}
 		}
 	}
-	sortRecords(mine)
-	s := Signature{Events: len(mine), IDs: []IDStat{}, Order: []int{}, ControlBlocks: []ControlBlock{}, NotModelled: []int{}}
-	if len(mine) == 0 {
+	st := b.ids[r.ID]
+	if st == nil {
+		st = &idAcc{first: r.Time, firstPos: pos}
+		b.ids[r.ID] = st
+	} else if r.Time.Before(st.first) {
+		st.first, st.firstPos = r.Time, pos
+	}
+	st.count++
+	if tup := tuple(r); tup != "" {
+		if _, ok := st.tuples[tup]; ok || len(st.tuples) < MaxTuples {
+			if st.tuples == nil {
+				st.tuples = map[string]int{}
+			}
+			st.tuples[tup]++
+		} else {
+			st.tuplesDropped++
+		}
+	}
+	switch r.ID {
+	case eventlog.IDAssocError, eventlog.IDStateCheck, eventlog.IDAbnormalEnd:
+		if r.Entity == "" {
+			st.blank++
+		} else {
+			st.set++
+		}
+	case eventlog.IDAssocErrorAnon:
+		st.blank++
+	}
+	if r.KCB > 0 && (r.ID == eventlog.IDConnRefused || r.ID == eventlog.IDStateCheck || eventlog.Companion(r.ID)) {
+		if r.ID == eventlog.IDConnRefused {
+			b.named1277++
+		}
+		k := [2]int{r.ID, r.KCB}
+		if _, ok := b.cb[k]; ok || len(b.cb) < MaxControlBlocks {
+			b.cb[k]++
+		} else {
+			b.cbDropped++
+		}
+	}
+	if r.State == 2 && (r.ID == eventlog.IDAssocErrorAnon || r.ID == eventlog.IDAssocError && r.Reason == 8) {
+		b.openErrors++
+	}
+	if r.ID == eventlog.IDStateCheck && r.State == 0 && r.Svc == 20 && r.Flavor == 2 {
+		b.stateKB = true
+	}
+	if r.ID == eventlog.IDNoControlBlocks && r.Limit > 0 {
+		if _, ok := b.limits[r.Limit]; ok || len(b.limits) < MaxConfiguredCounts {
+			b.limits[r.Limit]++
+		} else {
+			b.limitDrop++
+		}
+	}
+	if r.ID == eventlog.IDStart || r.ID == eventlog.IDStop {
+		if len(b.banners) < MaxBanners {
+			b.banners = append(b.banners, bannerAt{t: r.Time, pos: pos, id: r.ID})
+		} else {
+			b.bannerDrop++
+		}
+		if r.Build != "" {
+			if b.banner.value == "" || later(r.Time, pos, b.banner.t, b.banner.pos) {
+				b.banner = stamp{r.Time, pos, strings.Clone(r.Build)}
+			}
+			if name := buildOfBanner(r.Build); name != "" && (b.build.value == "" || later(r.Time, pos, b.build.t, b.build.pos)) {
+				b.build = stamp{r.Time, pos, name}
+			}
+		}
+	}
+}
+
+// Signature returns the signature of the records added so far.
+func (b *SignatureBuilder) Signature() Signature {
+	s := Signature{Events: b.events, IDs: []IDStat{}, Order: []int{}, ControlBlocks: []ControlBlock{}, NotModelled: []int{}}
+	if b.events == 0 {
 		return s
 	}
-	s.Start, s.End = mine[0].Time, mine[len(mine)-1].Time
+	s.Start, s.End = b.start, b.end
 	s.SpanS = s.End.Sub(s.Start).Seconds()
 	minutes := math.Max(s.SpanS, 1) / 60
-	stats := map[int]*IDStat{}
-	blank, set := map[int]int{}, map[int]int{}
-	cb := map[[2]int]int{}
-	computers := map[string]bool{}
-	for _, r := range mine {
-		if r.MTA != "" {
-			computers[r.MTA] = true
-		}
-		st := stats[r.ID]
-		if st == nil {
-			st = &IDStat{ID: r.ID, FirstS: r.Time.Sub(s.Start).Seconds()}
-			stats[r.ID] = st
-			s.Order = append(s.Order, r.ID)
-			if !eventlog.Known(r.ID) {
-				s.NotModelled = append(s.NotModelled, r.ID)
-			}
-		}
-		st.Count++
-		if tup := tuple(r); tup != "" {
-			if st.Tuples == nil {
-				st.Tuples = map[string]int{}
-			}
-			st.Tuples[tup]++
-		}
-		switch r.ID {
-		case eventlog.IDAssocError, eventlog.IDStateCheck, eventlog.IDAbnormalEnd:
-			if r.Entity == "" {
-				blank[r.ID]++
-			} else {
-				set[r.ID]++
-			}
-		case eventlog.IDAssocErrorAnon:
-			blank[r.ID]++
-		}
-		if r.KCB > 0 && (r.ID == eventlog.IDConnRefused || r.ID == eventlog.IDStateCheck || eventlog.Companion(r.ID)) {
-			cb[[2]int{r.ID, r.KCB}]++
-		}
-		if r.State == 2 && (r.ID == eventlog.IDAssocErrorAnon || r.ID == eventlog.IDAssocError && r.Reason == 8) {
-			s.OpenErrors++
-		}
-		if r.ID == eventlog.IDStateCheck && r.State == 0 && r.Svc == 20 && r.Flavor == 2 {
-			s.StateCheckKB = true
-		}
-		if (r.ID == eventlog.IDStart || r.ID == eventlog.IDStop) && r.Build != "" {
-			if b := buildOfBanner(r.Build); b != "" {
-				s.Build = b
-			}
-		}
+	for id := range b.ids {
+		s.Order = append(s.Order, id)
 	}
+	slices.SortFunc(s.Order, func(x, y int) int {
+		a, c := b.ids[x], b.ids[y]
+		if cmp := a.first.Compare(c.first); cmp != 0 {
+			return cmp
+		}
+		return a.firstPos - c.firstPos
+	})
 	for _, id := range s.Order {
-		st := stats[id]
+		acc := b.ids[id]
+		if !eventlog.Known(id) {
+			s.NotModelled = append(s.NotModelled, id)
+		}
+		st := IDStat{ID: id, Count: acc.count, FirstS: acc.first.Sub(s.Start).Seconds(), TuplesDropped: acc.tuplesDropped}
 		st.PerMinute = math.Round(float64(st.Count)/minutes*100) / 100
 		switch {
-		case blank[id] > 0 && set[id] > 0:
+		case acc.blank > 0 && acc.set > 0:
 			st.Entities = "mixed"
-		case blank[id] > 0:
+		case acc.blank > 0:
 			st.Entities = "blank"
-		case set[id] > 0:
+		case acc.set > 0:
 			st.Entities = "set"
 		}
-		s.IDs = append(s.IDs, *st)
+		if len(acc.tuples) > 0 {
+			st.Tuples = maps.Clone(acc.tuples)
+		}
+		s.IDs = append(s.IDs, st)
 	}
-	for k, n := range cb {
+	for k, n := range b.cb {
 		s.ControlBlocks = append(s.ControlBlocks, ControlBlock{ID: k[0], Index: k[1], Count: n})
 	}
 	sort.Slice(s.ControlBlocks, func(i, j int) bool {
-		a, b := s.ControlBlocks[i], s.ControlBlocks[j]
-		return a.ID < b.ID || a.ID == b.ID && a.Index < b.Index
+		a, c := s.ControlBlocks[i], s.ControlBlocks[j]
+		return a.ID < c.ID || a.ID == c.ID && a.Index < c.Index
 	})
-	for c := range computers {
+	s.ControlBlocksDropped = b.cbDropped
+	for c := range b.computers {
 		s.Computers = append(s.Computers, c)
 	}
 	slices.Sort(s.Computers)
-	s.Leak = s.OpenErrors > 0 && s.repeatedRefusal()
+	s.ComputersDropped = b.compDrop
+	s.OpenErrors = b.openErrors
+	s.StateCheckKB = b.stateKB
+	s.Leak = s.OpenErrors > 0 && repeatedRefusal(s.ControlBlocks, b.named1277, s.Count(eventlog.IDConnRefused))
+	s.Build, s.Banner = b.build.value, b.banner.value
+	s.Restarts = restarts(b.banners)
+	s.BannersDropped = b.bannerDrop
+	for limit, n := range b.limits {
+		s.ConfiguredCounts = append(s.ConfiguredCounts, ConfiguredCount{Count: limit, Events: n})
+	}
+	slices.SortFunc(s.ConfiguredCounts, func(x, y ConfiguredCount) int { return x.Count - y.Count })
+	s.ConfiguredCountsDropped = b.limitDrop
 	return s
 }
 
-// repeatedRefusal reports whether 1277 names one control block more than
-// once (or, when no index could be read, whether 1277 occurs twice).
-func (s Signature) repeatedRefusal() bool {
-	named := 0
-	for _, c := range s.ControlBlocks {
-		if c.ID == eventlog.IDConnRefused {
-			named += c.Count
-			if c.Count >= 2 {
-				return true
-			}
+// restarts counts the 9299 (stop) banners directly followed, in time
+// order, by a 9298 (start) banner.
+func restarts(banners []bannerAt) int {
+	sorted := slices.Clone(banners)
+	slices.SortFunc(sorted, func(x, y bannerAt) int {
+		if c := x.t.Compare(y.t); c != 0 {
+			return c
+		}
+		return x.pos - y.pos
+	})
+	n := 0
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i-1].id == eventlog.IDStop && sorted[i].id == eventlog.IDStart {
+			n++
 		}
 	}
-	return named == 0 && s.Count(eventlog.IDConnRefused) >= 2
+	return n
+}
+
+// repeatedRefusal reports whether 1277 names one control block more than
+// once (or, when no 1277 named an index, whether 1277 occurs twice). named
+// is how many 1277 records named an index, count how many 1277 there are.
+func repeatedRefusal(cbs []ControlBlock, named, count int) bool {
+	for _, c := range cbs {
+		if c.ID == eventlog.IDConnRefused && c.Count >= 2 {
+			return true
+		}
+	}
+	return named == 0 && count >= 2
 }
 
 // tuple renders the bracketed numbers of a record's text.

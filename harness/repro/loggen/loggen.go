@@ -183,7 +183,7 @@ func Write(w io.Writer, o Options) (Stats, error) {
 			return st, fmt.Errorf("loggen: row %d: %w", i+1, err)
 		}
 		st.Rows++
-		st.Start = now.UTC()
+		st.Start = now.UTC().Truncate(time.Second)
 		if pending == 1 {
 			now = now.Add(-time.Duration(20+rng.IntN(100)) * time.Second) // the MTA was down
 		} else {
