@@ -6,13 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/mtastorm/mtastorm/harness/repro"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
 
 // importCmd prints the signature of a customer's event log (DESIGN.md
-// section 9): mtastorm import EVENTLOG [--json]. "-" reads standard input.
+// section 9, CATALOGUE.md C6): mtastorm import EVENTLOG [--json]. "-" reads
+// standard input. The log is streamed: memory is bounded by the signature,
+// not the log. A large file read from a terminal shows a progress bar on
+// stderr.
 func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -21,7 +27,7 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	_, sig, format, code := loadEventLog(arg, stderr)
+	sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {
 		return code
 	}
@@ -39,27 +45,54 @@ func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitPassed
 }
 
-// loadEventLog imports path ("-" = stdin) and computes its signature. A
-// problem is printed and returned as an exit code (2 for bad input).
-func loadEventLog(path string, stderr io.Writer) ([]eventlog.Record, repro.Signature, string, int) {
+// importProgressMin is the size from which reading a log shows a progress
+// bar.
+const importProgressMin = 8 << 20
+
+// importProgressOK reports whether reading a log may draw a progress bar
+// on w (a terminal, not CI); tests replace it.
+var importProgressOK = showProgress
+
+// loadEventLog streams path ("-" = stdin) into its signature. A problem is
+// printed and returned as an exit code (2 for bad input). A file of
+// importProgressMin bytes or more shows bytes read of the total on stderr
+// when importProgressOK(stderr).
+func loadEventLog(path string, stderr io.Writer) (repro.Signature, string, int) {
 	var r io.Reader = os.Stdin
+	finish := func() {}
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-			return nil, repro.Signature{}, "", exitUsage
+			return repro.Signature{}, "", exitUsage
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() >= importProgressMin && importProgressOK(stderr) {
+			bar := progressbar.NewOptions64(fi.Size(),
+				progressbar.OptionSetWriter(stderr),
+				progressbar.OptionSetDescription("import "+path),
+				progressbar.OptionShowBytes(true),
+				progressbar.OptionShowCount(),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetPredictTime(true),
+				progressbar.OptionClearOnFinish(),
+			)
+			pr := progressbar.NewReader(f, bar)
+			r = &pr
+			finish = func() { _ = bar.Finish() }
+		}
 	}
-	recs, format, err := repro.ImportFormat(r, path)
+	sig, format, err := repro.ImportSignature(r, path)
+	finish()
 	if err != nil { // a *repro.ImportError names the line
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
-		return nil, repro.Signature{}, "", exitUsage
+		return repro.Signature{}, "", exitUsage
 	}
-	if len(recs) == 0 {
+	if sig.Events == 0 {
 		fmt.Fprintf(stderr, "mtastorm: %s: no %s events in this %s log\n", path, eventlog.Source, format)
-		return nil, repro.Signature{}, "", exitUsage
+		return repro.Signature{}, "", exitUsage
 	}
-	return recs, repro.NewSignature(recs), format, exitPassed
+	return sig, format, exitPassed
 }

@@ -2,12 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mtastorm/mtastorm/harness/repro"
+	"github.com/mtastorm/mtastorm/harness/repro/loggen"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
 
 func sampleLog(name string) string {
@@ -81,5 +87,100 @@ func TestImportBadInput(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errb, c.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", c.args, code, errb, c.want)
 		}
+	}
+}
+
+// genCustomerLog writes a loggen log of rows rows into t.TempDir().
+func genCustomerLog(t *testing.T, rows int) (string, loggen.Stats) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "customer.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := loggen.Write(f, loggen.Options{Seed: 5, Events: rows, RestartEvery: rows / 6})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, st
+}
+
+// TestImportShowsEverything: the text names every MSExchangeMTA id with
+// its count (not-modelled ones marked), the build from the banners,
+// restarts, 9156's configured count, tuples and control blocks.
+func TestImportShowsEverything(t *testing.T) {
+	p, st := genCustomerLog(t, 5000)
+	code, out, errb := cli(t, "import", p)
+	if code != exitPassed || errb != "" {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	want := []string{
+		fmt.Sprintf("signature: %d MSExchangeMTA events", st.MTAEvents()),
+		`build:           5.5-sp2 (banner "Build 2448.4")`,
+		fmt.Sprintf("restarts:        %d (9299 stopped → 9298 started)", st.Restarts),
+		fmt.Sprintf("9156 configured count: 200 (×%d)", st.Counts[eventlog.IDNoControlBlocks]),
+		"[2 20 1 8]×", "[0 20 2]×", "1277: 16 indexes (1..16), most named 1277@",
+		"not modelled:    ",
+	}
+	for id, n := range st.Counts {
+		line := fmt.Sprintf("  %-5d %6d ", id, n)
+		if slices.Contains(loggen.NotModelled, id) {
+			want = append(want, fmt.Sprintf("%d ×%d", id, n))
+		}
+		want = append(want, line)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, c := range []struct{ file, want string }{
+		{"oos/shortage-milan.csv", "9156 configured count: 20 (×30)"},
+		{"runs/lab/refuse-5.5-sp4.jsonl", `build:           5.5-sp4 (banner "Build 2653.23")`},
+		{"q152877-paris.csv", "build:           not named"},
+	} {
+		if code, out, _ := cli(t, "import", sampleLog(c.file)); code != exitPassed || !strings.Contains(out, c.want) {
+			t.Errorf("import %s: exit %d, lacks %q:\n%s", c.file, code, c.want, out)
+		}
+	}
+}
+
+// TestImportProgress: a large file shows a progress bar on stderr only
+// when stderr is a terminal; stdout is the same either way.
+func TestImportProgress(t *testing.T) {
+	p, _ := genCustomerLog(t, 34000) // over importProgressMin
+	if fi, err := os.Stat(p); err != nil || fi.Size() < importProgressMin {
+		t.Fatalf("generated log too small: %v %v", fi, err)
+	}
+	orig := importProgressOK
+	t.Cleanup(func() { importProgressOK = orig })
+	asked := 0
+	importProgressOK = func(io.Writer) bool { asked++; return false }
+	code, quiet, errb := cli(t, "import", p)
+	if code != exitPassed || errb != "" || asked != 1 {
+		t.Errorf("not a terminal: exit %d, asked %d, stderr %q, want 0, 1 and nothing", code, asked, errb)
+	}
+	importProgressOK = func(io.Writer) bool { return true }
+	code, out, errb := cli(t, "import", p)
+	// Bytes read of the total, e.g. "(4.2/8.7 MB, 35 MB/s)".
+	if code != exitPassed || !strings.Contains(errb, "import "+p) || !regexp.MustCompile(`\(\d+(\.\d+)?/8\.\d MB`).MatchString(errb) || out != quiet {
+		t.Errorf("terminal: exit %d, stderr %q, same stdout %v", code, errb, out == quiet)
+	}
+	// A small file shows no bar, terminal or not.
+	code, _, errb = cli(t, "import", sampleLog("q152877-paris.csv"))
+	if code != exitPassed || errb != "" {
+		t.Errorf("small file: exit %d, stderr %q", code, errb)
+	}
+	// The real check: a file or a pipe is no terminal.
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if orig(f) {
+		t.Error("a regular file counts as a terminal")
 	}
 }

@@ -63,7 +63,7 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm repro: --parallel %d: %v\n", *parallel, err)
 		return exitUsage
 	}
-	_, sig, format, code := loadEventLog(arg, stderr)
+	sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {
 		return code
 	}

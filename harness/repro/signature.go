@@ -478,7 +478,13 @@ func (s Signature) String() string {
 	fmt.Fprintf(&b, "signature: %d MSExchangeMTA events over %s (%s → %s UTC)",
 		s.Events, formatSpan(s.SpanS), s.Start.UTC().Format("2006-01-02 15:04:05"), s.End.UTC().Format("2006-01-02 15:04:05"))
 	if len(s.Computers) > 0 {
-		fmt.Fprintf(&b, ", from %s", strings.Join(s.Computers, ", "))
+		fmt.Fprintf(&b, ", from %s", strings.Join(s.Computers[:min(len(s.Computers), 8)], ", "))
+		if more := len(s.Computers) - 8; more > 0 || s.ComputersDropped > 0 {
+			fmt.Fprintf(&b, " and %d more", max(more, 0))
+			if s.ComputersDropped > 0 {
+				fmt.Fprintf(&b, " (+%d events of computers past the first %d)", s.ComputersDropped, MaxComputers)
+			}
+		}
 	}
 	b.WriteString("\n\n  id     count  per min  first seen  entities  tuples\n")
 	for _, st := range s.IDs {
@@ -486,21 +492,47 @@ func (s Signature) String() string {
 		if ent == "" {
 			ent = "-"
 		}
-		fmt.Fprintf(&b, "  %-5d %6d %8.2f  %-10s  %-8s  %s\n", st.ID, st.Count, st.PerMinute, "+"+formatSpan(st.FirstS), ent, formatTuples(st.Tuples))
+		tup := formatTuples(st.Tuples)
+		if st.TuplesDropped > 0 {
+			tup += fmt.Sprintf(" (+%d events of tuples past the first %d)", st.TuplesDropped, MaxTuples)
+		}
+		if !eventlog.Known(st.ID) {
+			tup = strings.TrimSpace(tup + " (not modelled)")
+		}
+		fmt.Fprintf(&b, "  %-5d %6d %8.2f  %-10s  %-8s  %s\n", st.ID, st.Count, st.PerMinute, "+"+formatSpan(st.FirstS), ent, tup)
 	}
 	order := make([]string, len(s.Order))
 	for i, id := range s.Order {
 		order[i] = fmt.Sprint(id)
 	}
 	fmt.Fprintf(&b, "\n  first seen:      %s\n", strings.Join(order, " → "))
-	var cbs []string
-	for _, c := range s.ControlBlocks {
-		cbs = append(cbs, fmt.Sprintf("%d@%d ×%d", c.ID, c.Index, c.Count))
+	b.WriteString(formatControlBlocks(s.ControlBlocks, s.ControlBlocksDropped))
+	b.WriteString("  build:           ")
+	switch {
+	case s.Banner == "":
+		b.WriteString("not named (no 9298/9299 banner with a build number)\n")
+	case s.Build == "":
+		fmt.Fprintf(&b, "unknown (banner \"Build %s\" is no catalogue build)\n", s.Banner)
+	case eventlog.BuildFor(s.Build) != s.Banner:
+		fmt.Fprintf(&b, "%s (banner \"Build %s\"; the last banner says \"Build %s\", no catalogue build)\n", s.Build, eventlog.BuildFor(s.Build), s.Banner)
+	default:
+		fmt.Fprintf(&b, "%s (banner \"Build %s\")\n", s.Build, s.Banner)
 	}
-	if len(cbs) == 0 {
-		cbs = []string{"none"}
+	fmt.Fprintf(&b, "  restarts:        %d (9299 stopped → 9298 started)", s.Restarts)
+	if s.BannersDropped > 0 {
+		fmt.Fprintf(&b, ", at least: %d banners past the first %d not looked at", s.BannersDropped, MaxBanners)
 	}
-	fmt.Fprintf(&b, "  control blocks:  %s\n", strings.Join(cbs, ", "))
+	b.WriteString("\n")
+	if len(s.ConfiguredCounts) > 0 {
+		var cc []string
+		for _, c := range s.ConfiguredCounts {
+			cc = append(cc, fmt.Sprintf("%d (×%d)", c.Count, c.Events))
+		}
+		if s.ConfiguredCountsDropped > 0 {
+			cc = append(cc, fmt.Sprintf("+%d events of other counts", s.ConfiguredCountsDropped))
+		}
+		fmt.Fprintf(&b, "  9156 configured count: %s\n", strings.Join(cc, ", "))
+	}
 	fmt.Fprintf(&b, "  open errors in state 2: %d\n", s.OpenErrors)
 	if s.Leak {
 		b.WriteString("  leak indicator:  yes — 1277 repeats a control block while opens fail in state 2\n" +
@@ -519,6 +551,50 @@ func (s Signature) String() string {
 		fmt.Fprintf(&b, "  not modelled:    %s (the stub's catalogue does not know these ids:\n"+
 			"                   no lab run logs them, so this log cannot be reproduced)\n", strings.Join(nm, ", "))
 	}
+	return b.String()
+}
+
+// formatControlBlocks renders the control blocks named, one line when there
+// are few, else one line per event ID with its most named indexes.
+func formatControlBlocks(cbs []ControlBlock, dropped int) string {
+	var b strings.Builder
+	b.WriteString("  control blocks:  ")
+	switch {
+	case len(cbs) == 0:
+		b.WriteString("none")
+	case len(cbs) <= 12:
+		for i, c := range cbs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%d@%d ×%d", c.ID, c.Index, c.Count)
+		}
+	default:
+		for i := 0; i < len(cbs); {
+			j := i
+			for j < len(cbs) && cbs[j].ID == cbs[i].ID {
+				j++
+			}
+			group := slices.Clone(cbs[i:j])
+			lo, hi := group[0].Index, group[len(group)-1].Index
+			slices.SortStableFunc(group, func(x, y ControlBlock) int { return y.Count - x.Count })
+			if i > 0 {
+				b.WriteString("\n                   ")
+			}
+			fmt.Fprintf(&b, "%d: %d indexes (%d..%d), most named ", cbs[i].ID, j-i, lo, hi)
+			for k, c := range group[:min(len(group), 4)] {
+				if k > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%d@%d ×%d", c.ID, c.Index, c.Count)
+			}
+			i = j
+		}
+	}
+	if dropped > 0 {
+		fmt.Fprintf(&b, " (+%d events naming blocks past the first %d)", dropped, MaxControlBlocks)
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 
