@@ -143,7 +143,7 @@ func openLog(r io.Reader, name string) (io.Reader, string, int, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, "", 0, fmt.Errorf("repro: read %s: %w", name, err)
 	}
-	var text *bufio.Reader = br
+	text := br
 	if bytes.IndexByte(head, 0) >= 0 {
 		text = bufio.NewReaderSize(newUTF16Reader(br), 64<<10)
 	}

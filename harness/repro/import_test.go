@@ -3,11 +3,13 @@ package repro
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
@@ -235,6 +237,43 @@ func TestImportParsesCompanions(t *testing.T) {
 		got.Text = ""
 		if got != want {
 			t.Errorf("%d: parsed %+v, want %+v", want.ID, got, want)
+		}
+	}
+}
+
+// A large UTF-16 log read a byte at a time (units and lines split between
+// reads) gives the signature of its UTF-8 original, either byte order.
+func TestImportUTF16Streamed(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("testdata", "q152877-boston.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := ImportSignature(bytes.NewReader(text), "boston")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range []bool{false, true} {
+		b := []byte{0xFF, 0xFE}
+		if be {
+			b = []byte{0xFE, 0xFF}
+		}
+		for _, r := range string(text) {
+			if be {
+				b = append(b, byte(r>>8), byte(r))
+			} else {
+				b = append(b, byte(r), byte(r>>8))
+			}
+		}
+		for _, r := range []io.Reader{bytes.NewReader(b), iotest.OneByteReader(bytes.NewReader(b)), iotest.HalfReader(bytes.NewReader(b))} {
+			got, format, err := ImportSignature(r, "u16")
+			if err != nil || format != FormatWevtutil {
+				t.Fatalf("big-endian %v: %v (%s)", be, err, format)
+			}
+			gj, _ := got.JSON()
+			wj, _ := want.JSON()
+			if !bytes.Equal(gj, wj) {
+				t.Fatalf("big-endian %v: %s\nwant %s", be, gj, wj)
+			}
 		}
 	}
 }
