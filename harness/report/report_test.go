@@ -54,7 +54,7 @@ duration: 10s
 // handInput is a made-up judged run: a refuse on A->B and a latency
 // toxic on B->A, events of every kind, samples with a leak and a stop. Its
 // summary is what harness's judge says of it.
-func handInput(t *testing.T) *Input {
+func handInput(t testing.TB) *Input {
 	t.Helper()
 	sc, err := scenario.LoadBytes("report.yaml", []byte(reportYAML))
 	if err != nil {
