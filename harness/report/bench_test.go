@@ -39,4 +39,3 @@ func benchWriteHTML(b *testing.B, in *Input) {
 	}
 	b.ReportMetric(float64(size), "bytes/report")
 }
-
