@@ -78,11 +78,11 @@ type heatRow struct {
 	linksFaulted, links int
 }
 
-// worse orders rows worst first: by group, then KCBs leaked at the end,
-// most leaked, undelivered, events, and name.
+// worse orders rows worst first: by KCBs leaked at the end, most leaked,
+// undelivered, events, and name; which keeps each group together, in
+// order.
 func worse(a, b *heatRow) int {
 	return cmp.Or(
-		cmp.Compare(a.Group, b.Group),
 		-cmp.Compare(a.LeakedAtEnd, b.LeakedAtEnd),
 		-cmp.Compare(a.KCBsLeaked, b.KCBsLeaked),
 		-cmp.Compare(a.UndeliveredTo+a.UndeliveredFrom, b.UndeliveredTo+b.UndeliveredFrom),

@@ -136,6 +136,38 @@ func TestSummaryViewOrg200(t *testing.T) {
 			t.Errorf("row %d %s %v before row %d %s %v: not worst first", i, rows[i-1], a, i+1, rows[i], b)
 		}
 	}
+	// A header before each group, once, worst group first, with its count.
+	var headers, wantHeaders []string
+	for _, m := range regexp.MustCompile(`<text class="grp"[^>]*>([^<]+)</text>`).FindAllStringSubmatch(html, -1) {
+		headers = append(headers, m[1])
+	}
+	groupOf := func(name string) heatGroup {
+		m := in.Summary.MTAs[name]
+		switch {
+		case m.LeakedAtEnd > 0:
+			return groupLeakedAtEnd
+		case m.KCBsLeaked > 0:
+			return groupLeaked
+		}
+		for _, p := range in.Summary.Pairs {
+			if p.Undelivered > 0 && (p.From == name || p.To == name) {
+				return groupUndelivered
+			}
+		}
+		return groupEvents // every MTA of the run logs events
+	}
+	sizes := map[heatGroup]int{}
+	for _, r := range rows {
+		sizes[groupOf(r)]++
+	}
+	for g, name := range heatGroupNames {
+		if n := sizes[heatGroup(g)]; n > 0 {
+			wantHeaders = append(wantHeaders, fmt.Sprintf("%s (%d)", name, n))
+		}
+	}
+	if !slices.Equal(headers, wantHeaders) {
+		t.Errorf("group headers %q, want %q", headers, wantHeaders)
+	}
 	leakers := 0
 	for name, m := range in.Summary.MTAs {
 		if m.KCBsLeaked > 0 {
@@ -174,10 +206,21 @@ func TestSummaryViewOrg200(t *testing.T) {
 			}
 		}
 	}
+	// A restart of a leaking MTA: the bucket holds samples leaking and
+	// samples stopped, and the leak is what it shows.
+	leakStop := 0
 	for mta := range truth.Stopped {
-		if h.cells["pool"][mta][bucket(14)] == "" {
-			t.Errorf("pool %s: nothing drawn at 14 s, where it was stopped", mta)
+		want := "st"
+		if leaked[mta][bucket(13.8)] {
+			want = "l"
+			leakStop++
 		}
+		if cl := h.cells["pool"][mta][bucket(13.8)]; !strings.HasPrefix(cl, want) {
+			t.Errorf("pool %s at 13.8 s, where it was stopped: class %q, want %s", mta, cl, want)
+		}
+	}
+	if leakStop == 0 {
+		t.Fatalf("no MTA of the synthetic run leaks and is restarted: the test needs one")
 	}
 
 	// The events: a bucket is painted where the MTA logged an event, in

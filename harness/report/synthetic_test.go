@@ -87,19 +87,20 @@ func syntheticOrg(tb testing.TB, n int, dur time.Duration, seed uint64) (*Input,
 	// Which spokes go wrong: a 4.0 spoke (sp0, the Q152877 defect) leaks
 	// with probability 1/2, one KCB per leak up to its pool; a few of
 	// them keep the leak to the end and leave messages to them
-	// undelivered; one spoke in 25 is restarted at 14 s.
+	// undelivered; one spoke in 25 (all 4.0) is restarted at 13.8 s,
+	// which returns its leaked KCBs.
 	for i, m := range sc.MTAs {
 		name := m.Name
 		leak, leakFrom, keep := 0, 0.0, false
 		if i > 0 && m.Build == "4.0" && rng.IntN(2) == 0 {
 			leak = 1 + rng.IntN(m.KCBs-1)
 			leakFrom = 3 + 8*rng.Float64()
-			keep = rng.IntN(3) == 0
+			keep = rng.IntN(3) == 0 || i%25 == 0 // until the restart
 			truth.Leaky[name] = leak
 		}
 		stopFrom := -1.0
 		if i > 0 && i%25 == 0 {
-			stopFrom = 14
+			stopFrom = 13.8
 			truth.Stopped[name] = true
 		}
 		ms := &result.MTASummary{Mode: m.Mode, Build: m.Build, Defects: m.Defects, Events: map[string]int{}}
@@ -110,7 +111,7 @@ func syntheticOrg(tb testing.TB, n int, dur time.Duration, seed uint64) (*Input,
 			leaked := 0
 			if leak > 0 && ts >= leakFrom {
 				leaked = min(leak, 1+int((ts-leakFrom)/0.4))
-				if !keep && ts > 13 {
+				if !keep && ts > 13 || stopFrom >= 0 && ts >= stopFrom {
 					leaked = 0
 				}
 			}
@@ -187,7 +188,7 @@ func syntheticOrg(tb testing.TB, n int, dur time.Duration, seed uint64) (*Input,
 type syntheticTruth struct {
 	// Leaky is the most KCBs each leaking MTA leaks.
 	Leaky map[string]int
-	// Stopped are the MTAs restarted during the run.
+	// Stopped are the MTAs restarted during the run (at 13.8 s, for 0.3 s).
 	Stopped map[string]bool
 	// Undelivered counts the messages to each MTA never delivered.
 	Undelivered map[string]int
