@@ -66,6 +66,8 @@ type heatRow struct {
 	Counts      []int
 	Group       heatGroup
 	Rank        int
+	// header heads the row's group on its first row.
+	header string
 
 	// Per bucket: whether sampled, stopped in some sample, the most
 	// leaked and busy, the seconds some fault acts on one of its links,
@@ -90,8 +92,12 @@ func worse(a, b *heatRow) int {
 		cmp.Compare(a.Name, b.Name))
 }
 
-// GroupName names the row's group.
-func (r *heatRow) GroupName() string { return heatGroupNames[r.Group] }
+// Header is the group's heading ("KCBs still leaked at the end (6)") on
+// the first row of its group, "" on the others.
+func (r *heatRow) Header() string { return r.header }
+
+// TotalsColumns is the number of columns of the totals table.
+func (v *heatView) TotalsColumns() int { return 11 + len(v.IDs) }
 
 // heatView is the summary view of a run.
 type heatView struct {
@@ -181,10 +187,7 @@ func newHeatView(in *Input) *heatView {
 	}
 	for _, m := range in.Scenario.MTAs {
 		r := row(m.Name)
-		r.Build, r.Defects = m.Build, m.Defects
-		if r.Build == "" {
-			r.Build = m.Mode
-		}
+		r.Build, r.Defects = m.BuildName(), m.DefectSet()
 	}
 	for _, s := range in.Samples {
 		r, b := row(s.MTA), bucket(s.T)
@@ -227,6 +230,9 @@ func newHeatView(in *Input) *heatView {
 	slices.SortFunc(order, worse)
 	for i, r := range order {
 		r.Rank = i + 1
+		if i == 0 || order[i-1].Group != r.Group {
+			r.header = fmt.Sprintf("%s (%d)", heatGroupNames[r.Group], v.Groups[r.Group])
+		}
 	}
 	v.Rows = order
 	v.Title = fmt.Sprintf("%d MTAs over time, worst first", len(order))
@@ -434,10 +440,9 @@ func (v *heatView) legends() []heatLegend {
 	sw := func(c color.NRGBA, opacity float64) template.CSS {
 		return template.CSS(fmt.Sprintf("background:%s;opacity:%g", cssColor(c), opacity))
 	}
-	q := v.Step / 4
 	fl := heatLegend{Kind: "faults", Title: "Faults acting on the MTA's links"}
 	for k, c := range heatFault {
-		fl.Items = append(fl.Items, heatLegendItem{sw(c, 1), fmt.Sprintf("%g–%g s of %g s", float64(k)*q, float64(k+1)*q, v.Step)})
+		fl.Items = append(fl.Items, heatLegendItem{sw(c, 1), fmt.Sprintf("%d–%d%% of the bucket", 25*k, 25*(k+1))})
 	}
 	pl := heatLegend{Kind: "pool", Title: "KCB pool (most in the bucket)"}
 	for k, lbl := range []string{"1 in use", "2–3 in use", "4+ in use"} {
@@ -489,11 +494,9 @@ func (v *heatView) draw() string {
 		row    *heatRow
 	}
 	var lines []line
-	last := heatGroup(-1)
 	for _, r := range v.Rows {
-		if r.Group != last {
-			lines = append(lines, line{header: fmt.Sprintf("%s (%d)", heatGroupNames[r.Group], v.Groups[r.Group])})
-			last = r.Group
+		if r.header != "" {
+			lines = append(lines, line{header: r.header})
 		}
 		lines = append(lines, line{row: r})
 	}
@@ -527,6 +530,8 @@ func (v *heatView) draw() string {
 
 	// Row labels and group headers.
 	b.WriteString(`<g class="labels">`)
+	fmt.Fprintf(&b, `<text class="tl" x="%g" y="%g" text-anchor="end">seconds</text><text class="tl" x="%g" y="%g" text-anchor="end">seconds</text>`,
+		heatLabelW-6, heatTop-4, heatLabelW-6, height-heatBottom+9)
 	for i, l := range lines {
 		y := heatTop + float64(i)*heatRowH
 		if l.row == nil {
@@ -587,7 +592,6 @@ func (v *heatView) draw() string {
 			fmt.Fprintf(&b, `<text class="tl" x="%g" y="%g" text-anchor="middle">%g</text>`, x, heatTop-4, t)
 			fmt.Fprintf(&b, `<text class="tl" x="%g" y="%g" text-anchor="middle">%g</text>`, x, height-heatBottom+9, t)
 		}
-		fmt.Fprintf(&b, `<text class="tl" x="%g" y="%g" text-anchor="end">s</text>`, x0+heatPanelW, height-4)
 		var cells strings.Builder
 		painted := 0
 		for i, l := range lines {

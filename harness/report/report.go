@@ -77,12 +77,14 @@ func WriteHTML(w io.Writer, in *Input) error {
 		Summary:     s,
 		Description: sc.Description,
 		Scenario:    string(raw),
-		Duration:    fmt.Sprintf("%.3f s", s.DurationS),
-		Recovery:    "not recovered (not every message delivered)",
-		Anchor:      fmt.Sprintf("%.3f s", s.AnchorS),
-		Charts:      charts,
-		Heat:        heat,
-		Pairs:       newPairTable(s.Pairs),
+		// A long scenario (a large organisation's) is folded.
+		ScenarioLines: bytes.Count(raw, []byte("\n")) + 1,
+		Duration:      fmt.Sprintf("%.3f s", s.DurationS),
+		Recovery:      "not recovered (not every message delivered)",
+		Anchor:        fmt.Sprintf("%.3f s", s.AnchorS),
+		Charts:        charts,
+		Heat:          heat,
+		Pairs:         newPairTable(s.Pairs),
 	}
 	if sc.Expect.Recovery == nil {
 		data.Recovery = "not checked (no recovery expectation)"
@@ -151,6 +153,7 @@ type reportPage struct {
 	// Builds names each build in the run with its defects and MTAs.
 	Builds                  string
 	Toggles                 int
+	ScenarioLines           int
 	Passed, Failed, Unknown int
 	EventIDs                []int
 	MTAs                    []reportMTA
@@ -249,6 +252,8 @@ const reportHTML = `<!DOCTYPE html>
   .legend ul { list-style: none; margin: 2px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 12px; max-width: 620px; }
   .legend .sw { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -2px; border: 1px solid #0002; }
   tr.others th, tr.total th { font-weight: 600; }
+  table.totals th, table.totals td { padding: 2px 7px; }
+  table.totals tr.grp th { background: #f1f3f4; }
   tfoot td, tfoot th { border-top: 2px solid var(--mute); }
   pre { background: #f8f9fa; border: 1px solid var(--line); padding: 10px 12px; overflow-x: auto; font: 12px/1.4 "Liberation Mono", "DejaVu Sans Mono", monospace; }
 </style>
@@ -305,11 +310,12 @@ const reportHTML = `<!DOCTYPE html>
 </figure>
 {{end}}{{end}}
 {{.Wire}}
-{{if .Heat}}{{with .Heat}}<h2 id="event-counts">Totals per MTA, worst first</h2>
+{{if .Heat}}{{with .Heat}}{{$cols := .TotalsColumns}}<h2 id="event-counts">Totals per MTA, worst first</h2>
 <table class="events totals" aria-labelledby="event-counts">
-<thead><tr><th scope="col">#</th><th scope="col">MTA</th><th scope="col">build</th><th scope="col">group</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th><th scope="col">submitted</th><th scope="col">delivered</th><th scope="col">undelivered to</th><th scope="col">undelivered from</th><th scope="col">duplicates</th><th scope="col">events</th>{{range .IDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<thead><tr><th scope="col">#</th><th scope="col">MTA</th><th scope="col">build</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th><th scope="col">submitted</th><th scope="col">delivered</th><th scope="col">undelivered to</th><th scope="col">undelivered from</th><th scope="col">duplicates</th><th scope="col">events</th>{{range .IDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr data-mta="{{.Name}}"><td class="num">{{.Rank}}</td><th scope="row">{{.Name}}</th><td>{{.Build}}</td><td>{{.GroupName}}</td><td class="num{{if .KCBsLeaked}} c-failed{{end}}">{{.KCBsLeaked}}</td><td class="num{{if .LeakedAtEnd}} c-failed{{end}}">{{.LeakedAtEnd}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .UndeliveredTo}} c-failed{{end}}">{{.UndeliveredTo}}</td><td class="num{{if .UndeliveredFrom}} c-failed{{end}}">{{.UndeliveredFrom}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.EventsTotal}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{range .Rows}}{{with .Header}}<tr class="grp"><th scope="rowgroup" colspan="{{$cols}}">{{.}}</th></tr>
+{{end}}<tr data-mta="{{.Name}}"><td class="num">{{.Rank}}</td><th scope="row">{{.Name}}</th><td>{{.Build}}</td><td class="num{{if .KCBsLeaked}} c-failed{{end}}">{{.KCBsLeaked}}</td><td class="num{{if .LeakedAtEnd}} c-failed{{end}}">{{.LeakedAtEnd}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .UndeliveredTo}} c-failed{{end}}">{{.UndeliveredTo}}</td><td class="num{{if .UndeliveredFrom}} c-failed{{end}}">{{.UndeliveredFrom}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.EventsTotal}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 {{end}}{{else}}<h2 id="event-counts">Event counts per MTA</h2>
@@ -321,7 +327,9 @@ const reportHTML = `<!DOCTYPE html>
 </table>
 {{end}}
 <h2>Scenario as run</h2>
+{{if gt .ScenarioLines 80}}<details class="scenario"><summary>scenario.yaml, {{.ScenarioLines}} lines</summary>
 <pre class="scenario">{{.Scenario}}</pre>
+</details>{{else}}<pre class="scenario">{{.Scenario}}</pre>{{end}}
 <p class="note">Written by mtastorm. Re-judge this bundle with <code>mtastorm check DIR</code>.</p>
 </main>
 </body>

@@ -103,7 +103,7 @@ func syntheticOrg(tb testing.TB, n int, dur time.Duration, seed uint64) (*Input,
 			stopFrom = 13.8
 			truth.Stopped[name] = true
 		}
-		ms := &result.MTASummary{Mode: m.Mode, Build: m.Build, Defects: m.Defects, Events: map[string]int{}}
+		ms := &result.MTASummary{Mode: m.Mode, Build: m.BuildName(), Defects: m.DefectSet(), Events: map[string]int{}}
 		in.Summary.MTAs = mapWith(in.Summary.MTAs, name, ms)
 		// Samples every 50ms.
 		for k := 0; float64(k)*0.05 <= dur.Seconds(); k++ {
