@@ -396,3 +396,29 @@ func TestPairTable(t *testing.T) {
 		t.Errorf("first row %+v, want one of the pairs with 5 undelivered", tb.Rows[0])
 	}
 }
+
+// TestSummaryViewWithoutRecords draws the summary view of a run that
+// recorded nothing: every MTA a row, under "nothing to report", nothing
+// painted, and no panic on an empty legend.
+func TestSummaryViewWithoutRecords(t *testing.T) {
+	in, _ := syntheticOrg(t, 20, 10*time.Second, 4)
+	in.Events, in.Samples, in.Deliveries, in.Schedule, in.Summary.Pairs = nil, nil, nil, nil, nil
+	for _, m := range in.Summary.MTAs {
+		*m = result.MTASummary{Build: m.Build}
+	}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	checkReportHTML(t, html, in.Scenario, in.Summary)
+	h := parseHeat(t, html)
+	for _, kind := range []string{"faults", "pool", "events"} {
+		if len(h.rows[kind]) != 20 || h.total(kind) != 0 || h.painted[kind] != 0 {
+			t.Errorf("%s panel: %d rows, %d cells painted (data-cells %d), want 20 rows and nothing painted", kind, len(h.rows[kind]), h.total(kind), h.painted[kind])
+		}
+	}
+	if !strings.Contains(html, ">nothing to report (20)</text>") {
+		t.Errorf("no group header %q", "nothing to report (20)")
+	}
+}
