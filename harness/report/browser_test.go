@@ -29,9 +29,11 @@ import (
 
 	"github.com/mtastorm/mtastorm/faults/toxi"
 	"github.com/mtastorm/mtastorm/harness"
+	"github.com/mtastorm/mtastorm/harness/report"
 	"github.com/mtastorm/mtastorm/harness/result"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/internal/testkit"
+	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 )
 
 // The report in a real browser: headless Chromium opens report.html of real
@@ -109,6 +111,54 @@ func TestReportInBrowser(t *testing.T) {
 			checkReportInBrowser(t, browser, dir, out)
 		})
 	}
+}
+
+// TestSummaryReportInBrowser opens the report of a synthetic 200-MTA run
+// (report's syntheticOrg: 200 MTAs, 398 links, 30 s; no real run) in
+// headless Chromium at each of browserWidths and checks what
+// checkReportInBrowser checks of every report, there the summary view:
+// every MTA a row in each heat map, the painted cells there and visible
+// where they are drawn, the legend, the totals table.
+func TestSummaryReportInBrowser(t *testing.T) {
+	exe := chromiumPath(t)
+	out := browserArtifacts(t)
+	browser, version := startBrowser(t, exe)
+	start := time.Now()
+	t.Cleanup(func() {
+		t.Logf("%s: browser check %s; screenshots in %s", version, time.Since(start).Round(time.Millisecond), out)
+	})
+	dir := filepath.Join(t.TempDir(), "bundle")
+	writeSyntheticBundle(t, dir, 200)
+	checkReportInBrowser(t, browser, dir, out)
+}
+
+// writeSyntheticBundle writes what checkReportInBrowser reads of a bundle
+// (report.html, summary.json, scenario.yaml, events.jsonl) for a
+// synthetic run of n MTAs.
+func writeSyntheticBundle(t *testing.T, dir string, n int) {
+	t.Helper()
+	in, _ := report.SyntheticOrg(t, n, 30*time.Second, 1)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := json.Marshal(in.Summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html, events bytes.Buffer
+	if err := report.WriteHTML(&html, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := eventlog.WriteJSONL(&events, in.Events); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{harness.FileReport: html.Bytes(), harness.FileSummary: sum,
+		harness.FileScenario: in.Scenario.Raw, harness.FileEvents: events.Bytes()} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("report.html of %d MTAs: %d bytes", n, html.Len())
 }
 
 // chromiumPath returns the Chromium to drive, or skips the test when none
@@ -197,6 +247,29 @@ type pageProbe struct {
 	ScrollWidth float64     `json:"scrollWidth"`
 	Main        *box        `json:"main"`
 	Outside     []string    `json:"outside"`
+	Heat        *heatInfo   `json:"heat"`
+	Legend      []string    `json:"legend"`
+	TotalsRows  []string    `json:"totalsRows"`
+}
+
+// heatInfo is the summary view's figure as the browser drew it.
+type heatInfo struct {
+	Chart chartInfo `json:"chart"`
+	// Rows is the figure's data-rows; Panels its heat maps.
+	Rows   int         `json:"rows"`
+	Panels []heatPanel `json:"panels"`
+}
+
+// heatPanel is one heat map: its rows, the painted cells it claims
+// (data-cells) and those its paths draw, and a sample of its runs of
+// cells probed at their centre on the screen (elementFromPoint), with the
+// first misses.
+type heatPanel struct {
+	Kind            string
+	Rows, Claimed   int
+	Painted, Probed int
+	Hit             int
+	Misses          []string
 }
 
 type box struct {
@@ -240,7 +313,46 @@ const reportProbeJS = `(() => {
     const r = el.getBoundingClientRect();
     return r.width > 0 && (r.left < mb.left - 0.5 || r.right > mb.right + 0.5);
   }).slice(0, 8).map(el => el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className : '') + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+  const heatFig = document.querySelector('figure.heatmap');
+  let heat = null;
+  if (heatFig) {
+    const svg = heatFig.querySelector('svg');
+    const cap = heatFig.querySelector('figcaption');
+    const b = svg.getBBox();
+    const panels = [...svg.querySelectorAll('g.panel')].map(g => {
+      const out = {Kind: g.dataset.kind, Rows: g.querySelectorAll('g.row').length, Claimed: +g.dataset.cells,
+        Painted: 0, Probed: 0, Hit: 0, Misses: []};
+      const runs = [];
+      for (const p of g.querySelectorAll('g.row path')) {
+        for (const m of p.getAttribute('d').matchAll(/M(\d+) (\d+)h(\d+)/g)) {
+          out.Painted += +m[3];
+          runs.push([p, +m[1], +m[2], +m[3]]);
+        }
+      }
+      const every = Math.max(1, Math.floor(runs.length / 60));
+      for (let i = 0; i < runs.length; i += every) {
+        const [p, x, y, n] = runs[i];
+        const at = () => new DOMPoint(x + n / 2, y + 0.5).matrixTransform(p.getScreenCTM());
+        window.scrollTo(0, window.scrollY + at().y - window.innerHeight / 2);
+        const pt = at();
+        const el = document.elementFromPoint(pt.x, pt.y);
+        out.Probed++;
+        if (el === p) out.Hit++;
+        else if (out.Misses.length < 5) out.Misses.push(p.closest('g.row').dataset.mta + ' ' + p.getAttribute('class') + ' M' + x + ' ' + y + ' at ' + Math.round(pt.x) + ',' + Math.round(pt.y) + ': ' + (el ? el.tagName + '.' + el.getAttribute('class') : 'nothing'));
+      }
+      return out;
+    });
+    window.scrollTo(0, 0);
+    heat = {rows: +svg.dataset.rows, panels: panels, chart: {ID: heatFig.id, Kind: 'heatmap', Title: text(cap && cap.querySelector('h3')),
+      Summary: text(cap && cap.querySelector('.summary')), Role: svg.getAttribute('role') || '',
+      LabelledBy: svg.getAttribute('aria-labelledby') || '', SVG: box(svg),
+      Content: {W: b.width, H: b.height, Left: b.x, Right: b.x + b.width, Shown: true},
+      Shapes: svg.querySelectorAll('path, text, rect').length, Texts: []}};
+  }
   return {
+    heat: heat,
+    legend: [...document.querySelectorAll('.legend li')].map(text),
+    totalsRows: [...document.querySelectorAll('table.totals > tbody > tr[data-mta]')].map(tr => tr.dataset.mta),
     title: document.title,
     verdict: text(verdict), verdictBox: box(verdict),
     checkHeads: heads('table.checks > thead th'),
@@ -430,7 +542,11 @@ func checkReportInBrowser(t *testing.T, browser context.Context, dir, out string
 				t.Fatalf("probe: %v", err)
 			}
 			checkProbe(t, probe, &sum, sc, counts)
-			checkAXImages(t, tab, probe.Charts)
+			images := probe.Charts
+			if probe.Heat != nil {
+				images = append(images, probe.Heat.Chart)
+			}
+			checkAXImages(t, tab, images)
 			shot := filepath.Join(out, fmt.Sprintf("%s-%d.png", name, width))
 			screenshot(t, tab, shot, width)
 			requests, errors := log.snapshot()
@@ -486,6 +602,104 @@ func checkProbe(t *testing.T, p pageProbe, sum *result.Summary, sc *scenario.Sce
 	}
 	checkHeads(t, "checks", p.CheckHeads, "check", "verdict")
 	checkHeads(t, "events", p.EventsHeads, "MTA")
+	if len(sc.MTAs) > report.ChartsUpTo {
+		checkHeatProbe(t, p, sc, counts)
+	} else {
+		checkChartsProbe(t, p, sc, counts)
+	}
+	// Nothing sticks out sideways.
+	if p.ScrollWidth > p.InnerWidth+0.5 {
+		t.Errorf("the page scrolls sideways: %.0f px wide in a %.0f px window", p.ScrollWidth, p.InnerWidth)
+	}
+	if p.Main == nil || p.Main.Left < 0 || p.Main.Right > p.InnerWidth+0.5 {
+		t.Errorf("<main> %+v does not fit the %.0f px window", p.Main, p.InnerWidth)
+	}
+	for _, o := range p.Outside {
+		t.Errorf("sticks out of <main>: %s", o)
+	}
+}
+
+// checkHeatProbe checks the summary view of a run of more than
+// report.ChartsUpTo MTAs: no chart; each heat map with a row per MTA and
+// cells painted, drawn where they are (probed on the screen); a legend
+// entry per logged id with its count; every MTA in the totals table.
+func checkHeatProbe(t *testing.T, p pageProbe, sc *scenario.Scenario, counts map[string]map[int]int) {
+	t.Helper()
+	if len(p.Charts) != 0 {
+		t.Errorf("%d charts for %d MTAs: want the summary view only", len(p.Charts), len(sc.MTAs))
+	}
+	h := p.Heat
+	if h == nil {
+		t.Fatalf("no heat map for %d MTAs", len(sc.MTAs))
+	}
+	checkChartBox(t, h.Chart, p.InnerWidth)
+	if h.Rows != len(sc.MTAs) || len(h.Panels) != 3 {
+		t.Errorf("heat map: %d rows and %d panels, want %d rows (one per MTA) and 3 panels", h.Rows, len(h.Panels), len(sc.MTAs))
+	}
+	for _, pn := range h.Panels {
+		switch {
+		case pn.Rows != len(sc.MTAs):
+			t.Errorf("heat map %s: %d rows, want %d", pn.Kind, pn.Rows, len(sc.MTAs))
+		case pn.Painted == 0 || pn.Painted != pn.Claimed:
+			t.Errorf("heat map %s: %d cells painted, data-cells %d", pn.Kind, pn.Painted, pn.Claimed)
+		case pn.Probed == 0 || pn.Hit != pn.Probed:
+			t.Errorf("heat map %s: %d of %d runs of cells found on the screen where drawn; misses %q", pn.Kind, pn.Hit, pn.Probed, pn.Misses)
+		}
+	}
+	total := map[int]int{}
+	for _, byID := range counts {
+		for id, n := range byID {
+			total[id] += n
+		}
+	}
+	for id, n := range total {
+		re := regexp.MustCompile(fmt.Sprintf(`^%d\b.*\(%d\)$`, id, n))
+		if !containsMatch(p.Legend, re) {
+			t.Errorf("heat map legend: no entry %q in %q", re, p.Legend)
+		}
+	}
+	have := map[string]bool{}
+	for _, m := range p.TotalsRows {
+		have[m] = true
+	}
+	for _, m := range sc.MTAs {
+		if !have[m.Name] {
+			t.Errorf("totals table: no row for MTA %s", m.Name)
+		}
+	}
+	if len(p.TotalsRows) != len(sc.MTAs) {
+		t.Errorf("totals table: %d rows, want %d", len(p.TotalsRows), len(sc.MTAs))
+	}
+}
+
+// checkChartBox checks that a chart's SVG is rendered, inside the
+// window, with something drawn and a text alternative: its caption.
+func checkChartBox(t *testing.T, c chartInfo, innerWidth float64) {
+	t.Helper()
+	switch {
+	case c.SVG == nil:
+		t.Errorf("chart %s (%s): no <svg>", c.ID, c.Title)
+		return
+	case !visible(*c.SVG):
+		t.Errorf("chart %s (%s): svg not rendered: %+v", c.ID, c.Title, *c.SVG)
+	case c.Content == nil || c.Content.W <= 0 || c.Content.H <= 0 || c.Shapes == 0:
+		t.Errorf("chart %s (%s): nothing drawn: content %+v, %d shapes", c.ID, c.Title, c.Content, c.Shapes)
+	case c.SVG.Left < 0 || c.SVG.Right > innerWidth+0.5:
+		t.Errorf("chart %s (%s): %.0f..%.0f px, outside the %.0f px window", c.ID, c.Title, c.SVG.Left, c.SVG.Right, innerWidth)
+	}
+	if c.Title == "" || c.Summary == "" {
+		t.Errorf("chart %s: caption title %q, summary %q: want both", c.ID, c.Title, c.Summary)
+	}
+	if c.Role != "img" || c.LabelledBy != c.ID+"-cap" {
+		t.Errorf("chart %s: svg role=%q aria-labelledby=%q, want img and %s-cap", c.ID, c.Role, c.LabelledBy, c.ID)
+	}
+}
+
+// checkChartsProbe checks the charts of a run of at most
+// report.ChartsUpTo MTAs: a fault timeline per link, an events chart per
+// MTA whose legend names every id it logged with its count.
+func checkChartsProbe(t *testing.T, p pageProbe, sc *scenario.Scenario, counts map[string]map[int]int) {
+	t.Helper()
 	// Every chart rendered, with a text alternative.
 	if len(p.Charts) == 0 {
 		t.Fatalf("no chart on the page")
@@ -493,23 +707,7 @@ func checkProbe(t *testing.T, p pageProbe, sum *result.Summary, sc *scenario.Sce
 	byKey := map[string]chartInfo{}
 	for _, c := range p.Charts {
 		byKey[c.Kind+" "+c.Subject] = c
-		switch {
-		case c.SVG == nil:
-			t.Errorf("chart %s (%s): no <svg>", c.ID, c.Title)
-			continue
-		case !visible(*c.SVG):
-			t.Errorf("chart %s (%s): svg not rendered: %+v", c.ID, c.Title, *c.SVG)
-		case c.Content == nil || c.Content.W <= 0 || c.Content.H <= 0 || c.Shapes == 0:
-			t.Errorf("chart %s (%s): nothing drawn: content %+v, %d shapes", c.ID, c.Title, c.Content, c.Shapes)
-		case c.SVG.Left < 0 || c.SVG.Right > p.InnerWidth+0.5:
-			t.Errorf("chart %s (%s): %.0f..%.0f px, outside the %.0f px window", c.ID, c.Title, c.SVG.Left, c.SVG.Right, p.InnerWidth)
-		}
-		if c.Title == "" || c.Summary == "" {
-			t.Errorf("chart %s: caption title %q, summary %q: want both", c.ID, c.Title, c.Summary)
-		}
-		if c.Role != "img" || c.LabelledBy != c.ID+"-cap" {
-			t.Errorf("chart %s: svg role=%q aria-labelledby=%q, want img and %s-cap", c.ID, c.Role, c.LabelledBy, c.ID)
-		}
+		checkChartBox(t, c, p.InnerWidth)
 	}
 	for _, l := range sc.Links {
 		if _, ok := byKey["link "+l.String()]; !ok {
@@ -535,16 +733,6 @@ func checkProbe(t *testing.T, p pageProbe, sum *result.Summary, sc *scenario.Sce
 		if _, ok := byKey["events "+mta]; !ok {
 			t.Errorf("events.jsonl has events of %s, which has no events chart", mta)
 		}
-	}
-	// Nothing sticks out sideways.
-	if p.ScrollWidth > p.InnerWidth+0.5 {
-		t.Errorf("the page scrolls sideways: %.0f px wide in a %.0f px window", p.ScrollWidth, p.InnerWidth)
-	}
-	if p.Main == nil || p.Main.Left < 0 || p.Main.Right > p.InnerWidth+0.5 {
-		t.Errorf("<main> %+v does not fit the %.0f px window", p.Main, p.InnerWidth)
-	}
-	for _, o := range p.Outside {
-		t.Errorf("sticks out of <main>: %s", o)
 	}
 }
 

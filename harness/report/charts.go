@@ -322,6 +322,10 @@ func newPlot(rt reportTimes) *plot.Plot {
 	return p
 }
 
+// niceSeconds are the steps of a time axis, and the widths of a heat
+// map's time buckets, in seconds.
+var niceSeconds = []float64{0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600}
+
 // secondsTicks puts a labelled tick every 0.5, 1, 2, 5 ... seconds with
 // minor ticks between, so that short runs get readable labels.
 type secondsTicks struct{}
@@ -329,9 +333,8 @@ type secondsTicks struct{}
 // Ticks implements plot.Ticker.
 func (secondsTicks) Ticks(lo, hi float64) []plot.Tick {
 	span := hi - lo
-	steps := []float64{0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 3600}
-	step := steps[len(steps)-1]
-	for _, s := range steps {
+	step := niceSeconds[len(niceSeconds)-1]
+	for _, s := range niceSeconds {
 		if span/s <= 14 {
 			step = s
 			break

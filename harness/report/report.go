@@ -12,7 +12,6 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -47,10 +46,19 @@ type Input struct {
 // the checks, a fault timeline per link, and per MTA its events, KCB
 // occupancy and queue depth on the run's time axis, then the event counts
 // and the scenario as run.
+//
+// A run of more MTAs than ChartsUpTo gets the summary view instead of the
+// charts: heat maps of every MTA's faults, KCB pool and events over time,
+// worst first, and a totals table in the same order (heatmap.go). Either
+// way the messages table lists at most pairRows pairs one by one.
 func WriteHTML(w io.Writer, in *Input) error {
 	sc := in.Scenario
-	charts, err := reportCharts(in)
-	if err != nil {
+	var charts []chart
+	var heat *heatView
+	var err error
+	if len(sc.MTAs) > ChartsUpTo {
+		heat = newHeatView(in)
+	} else if charts, err = reportCharts(in); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	raw := sc.Raw
@@ -69,10 +77,14 @@ func WriteHTML(w io.Writer, in *Input) error {
 		Summary:     s,
 		Description: sc.Description,
 		Scenario:    string(raw),
-		Duration:    fmt.Sprintf("%.3f s", s.DurationS),
-		Recovery:    "not recovered (not every message delivered)",
-		Anchor:      fmt.Sprintf("%.3f s", s.AnchorS),
-		Charts:      charts,
+		// A long scenario (a large organisation's) is folded.
+		ScenarioLines: bytes.Count(raw, []byte("\n")) + 1,
+		Duration:      fmt.Sprintf("%.3f s", s.DurationS),
+		Recovery:      "not recovered (not every message delivered)",
+		Anchor:        fmt.Sprintf("%.3f s", s.AnchorS),
+		Charts:        charts,
+		Heat:          heat,
+		Pairs:         newPairTable(s.Pairs),
 	}
 	if sc.Expect.Recovery == nil {
 		data.Recovery = "not checked (no recovery expectation)"
@@ -83,28 +95,8 @@ func WriteHTML(w io.Writer, in *Input) error {
 	if in.Schedule != nil {
 		data.Toggles = len(in.Schedule.Toggles)
 	}
-	ids := map[int]bool{}
-	for _, e := range eventStyles {
-		ids[e.id] = true
-	}
-	for _, m := range s.MTAs {
-		for k := range m.Events {
-			if id, err := strconv.Atoi(k); err == nil {
-				ids[id] = true
-			}
-		}
-	}
-	for id := range ids {
-		data.EventIDs = append(data.EventIDs, id)
-	}
-	sort.Ints(data.EventIDs)
-	for _, name := range slices.Sorted(maps.Keys(s.MTAs)) {
-		m := s.MTAs[name]
-		row := reportMTA{Name: name, MTASummary: *m}
-		for _, id := range data.EventIDs {
-			row.Counts = append(row.Counts, m.Events[strconv.Itoa(id)])
-		}
-		data.MTAs = append(data.MTAs, row)
+	if heat == nil {
+		data.EventIDs, data.MTAs = eventCounts(s)
 	}
 	data.Builds = buildsFact(s.MTAs)
 	for _, c := range s.Checks {
@@ -125,23 +117,60 @@ func WriteHTML(w io.Writer, in *Input) error {
 	return err
 }
 
+// eventCounts returns the columns (the catalogue's usual ids and every
+// id logged) and rows (MTAs by name) of the chart view's event counts
+// table.
+func eventCounts(s result.Summary) ([]int, []reportMTA) {
+	ids := map[int]bool{}
+	for _, e := range eventStyles {
+		ids[e.id] = true
+	}
+	for _, m := range s.MTAs {
+		for k := range m.Events {
+			if id, err := strconv.Atoi(k); err == nil {
+				ids[id] = true
+			}
+		}
+	}
+	cols := slices.Sorted(maps.Keys(ids))
+	var rows []reportMTA
+	for _, name := range slices.Sorted(maps.Keys(s.MTAs)) {
+		m := s.MTAs[name]
+		row := reportMTA{Name: name, MTASummary: *m}
+		for _, id := range cols {
+			row.Counts = append(row.Counts, m.Events[strconv.Itoa(id)])
+		}
+		rows = append(rows, row)
+	}
+	return cols, rows
+}
+
 // reportPage is what the report template renders.
 type reportPage struct {
+	// Summary's Pairs are shown through the page's Pairs.
 	result.Summary
 	Description, Scenario, Duration, Recovery, Anchor string
 	// Builds names each build in the run with its defects and MTAs.
 	Builds                  string
 	Toggles                 int
+	ScenarioLines           int
 	Passed, Failed, Unknown int
 	EventIDs                []int
 	MTAs                    []reportMTA
 	Charts                  []chart
-	Wire                    template.HTML
+	// Heat is the summary view of a run of more than ChartsUpTo MTAs (nil:
+	// the charts are drawn).
+	Heat *heatView
+	// Pairs is the messages table.
+	Pairs pairTable
+	Wire  template.HTML
 }
 
 // buildsFact groups the MTAs by build and defect set: "A0, B0: 5.5-sp2
 // (Q229643, Q232602) · A2, B2: 5.5-sp3 (Q247419)"; an MTA summary without a
-// build (an older bundle) shows its mode.
+// build (an older bundle) shows its mode. A build of more than maxListed
+// MTAs names the first ones and counts the rest ("hub, s004, s009, s014
+// and 36 more").
 func buildsFact(mtas map[string]*result.MTASummary) string {
 	var keys []string
 	names := map[string][]string{}
@@ -163,7 +192,11 @@ func buildsFact(mtas map[string]*result.MTASummary) string {
 	}
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, strings.Join(names[k], ", ")+": "+k)
+		list := strings.Join(names[k], ", ")
+		if n := len(names[k]); n > maxListed {
+			list = strings.Join(names[k][:maxListed], ", ") + fmt.Sprintf(" and %d more", n-maxListed)
+		}
+		parts = append(parts, list+": "+k)
 	}
 	return strings.Join(parts, " · ")
 }
@@ -174,7 +207,8 @@ type reportMTA struct {
 	Counts []int
 }
 
-var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
+var reportTemplate = template.Must(template.Must(template.New("report").Parse(reportHTML)).Parse(
+	`{{define "pairsum"}}<td class="num">{{.Declared}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .Undelivered}} c-failed{{end}}">{{.Undelivered}}</td><td class="num{{if .Duplicates}} c-failed{{end}}">{{.Duplicates}}</td>{{end}}`))
 
 const reportHTML = `<!DOCTYPE html>
 <html lang="en">
@@ -212,6 +246,15 @@ const reportHTML = `<!DOCTYPE html>
   figure.chart svg { display: block; width: 100%; height: auto; }
   svg text { font-family: "Liberation Sans", Arial, Helvetica, sans-serif !important; }
   .note { color: var(--mute); font-size: 12px; }
+  figure.heatmap { margin: 0 0 6px; }
+  figure.heatmap svg { display: block; width: 100%; height: auto; }
+  .legends { display: flex; flex-wrap: wrap; gap: 6px 30px; font-size: 12px; margin: 4px 0 10px; }
+  .legend ul { list-style: none; margin: 2px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 12px; max-width: 620px; }
+  .legend .sw { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -2px; border: 1px solid #0002; }
+  tr.others th, tr.total th { font-weight: 600; }
+  table.totals th, table.totals td { padding: 2px 7px; }
+  table.totals tr.grp th { background: #f1f3f4; }
+  tfoot td, tfoot th { border-top: 2px solid var(--mute); }
   pre { background: #f8f9fa; border: 1px solid var(--line); padding: 10px 12px; overflow-x: auto; font: 12px/1.4 "Liberation Mono", "DejaVu Sans Mono", monospace; }
 </style>
 </head>
@@ -240,33 +283,53 @@ const reportHTML = `<!DOCTYPE html>
 {{end}}</tbody>
 </table>
 
-{{if .Pairs}}<h2 id="messages">Messages per pair</h2>
-<p class="note">Every message the traffic declares: submitted (accepted by the sender), refused (offered while the sender was stopped), delivered at least once, never delivered, and extra deliveries of one message.</p>
-<table class="pairs" aria-labelledby="messages">
+{{with .Pairs}}{{if .N}}<h2 id="messages">Messages per pair</h2>
+<p class="note">Every message the traffic declares: submitted (accepted by the sender), refused (offered while the sender was stopped), delivered at least once, never delivered, and extra deliveries of one message.{{if .Others}} {{.N}} pairs: {{if .Rows}}the {{len .Rows}} worst (most undelivered, then duplicated, then refused) one by one, {{end}}the other {{.Others.N}} summed, then all of them.{{end}}</p>
+<table class="pairs" aria-labelledby="messages" data-pairs="{{.N}}">
 <thead><tr><th scope="col">from</th><th scope="col">to</th><th scope="col">declared</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">undelivered</th><th scope="col">duplicates</th></tr></thead>
 <tbody>
-{{range .Pairs}}<tr><th scope="row">{{.From}}</th><td>{{.To}}</td><td class="num">{{.Declared}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .Undelivered}} c-failed{{end}}">{{.Undelivered}}</td><td class="num{{if .Duplicates}} c-failed{{end}}">{{.Duplicates}}</td></tr>
+{{range .Rows}}<tr><th scope="row">{{.From}}</th><td>{{.To}}</td><td class="num">{{.Declared}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .Undelivered}} c-failed{{end}}">{{.Undelivered}}</td><td class="num{{if .Duplicates}} c-failed{{end}}">{{.Duplicates}}</td></tr>
+{{end}}{{with .Others}}<tr class="others"><th scope="row" colspan="2">{{.Label}}</th>{{template "pairsum" .}}</tr>
 {{end}}</tbody>
-</table>
-{{end}}
-<h2>Timeline</h2>
+{{with .Total}}<tfoot><tr class="total"><th scope="row" colspan="2">{{.Label}}</th>{{template "pairsum" .}}</tr></tfoot>
+{{end}}</table>
+{{end}}{{end}}
+{{if .Heat}}{{with .Heat}}<h2 id="summary-view">MTAs over time</h2>
+<p class="note">More than {{.Above}} MTAs: one row per MTA instead of charts, grouped and ordered worst first (KCBs still leaked at the end, then leaked during the run, messages undelivered, events), the same order as the totals below. Hover a row for its figures.</p>
+<figure class="heatmap" id="heatmap" data-kind="heatmap">
+<figcaption id="heatmap-cap"><h3>{{.Title}}</h3> <p class="summary">{{.Summary}}</p></figcaption>
+{{.SVG}}
+</figure>
+<div class="legends">{{range .Legends}}<div class="legend" data-kind="{{.Kind}}"><b>{{.Title}}</b><ul>{{range .Items}}<li><span class="sw" style="{{.Style}}"></span>{{.Label}}</li>{{end}}</ul></div>
+{{end}}</div>
+{{end}}{{else}}<h2>Timeline</h2>
 <p class="note">Every chart shares the time axis: seconds since the run start. Shaded orange: some fault is acting on a link; dashed vertical lines: MTA actions.</p>
 {{range .Charts}}<figure class="chart chart-{{.Kind}}" id="{{.ID}}" data-kind="{{.Kind}}" data-subject="{{.Subject}}">
 <figcaption id="{{.ID}}-cap"><h3>{{.Title}}</h3> <p class="summary">{{.Summary}}</p></figcaption>
 {{.SVG}}
 </figure>
-{{end}}
+{{end}}{{end}}
 {{.Wire}}
-<h2 id="event-counts">Event counts per MTA</h2>
+{{if .Heat}}{{with .Heat}}{{$cols := .TotalsColumns}}<h2 id="event-counts">Totals per MTA, worst first</h2>
+<table class="events totals" aria-labelledby="event-counts">
+<thead><tr><th scope="col">#</th><th scope="col">MTA</th><th scope="col">build</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th><th scope="col">submitted</th><th scope="col">delivered</th><th scope="col">undelivered to</th><th scope="col">undelivered from</th><th scope="col">duplicates</th><th scope="col">events</th>{{range .IDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{range .Rows}}{{with .Header}}<tr class="grp"><th scope="rowgroup" colspan="{{$cols}}">{{.}}</th></tr>
+{{end}}<tr data-mta="{{.Name}}"><td class="num">{{.Rank}}</td><th scope="row">{{.Name}}</th><td>{{.Build}}</td><td class="num{{if .KCBsLeaked}} c-failed{{end}}">{{.KCBsLeaked}}</td><td class="num{{if .LeakedAtEnd}} c-failed{{end}}">{{.LeakedAtEnd}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Delivered}}</td><td class="num{{if .UndeliveredTo}} c-failed{{end}}">{{.UndeliveredTo}}</td><td class="num{{if .UndeliveredFrom}} c-failed{{end}}">{{.UndeliveredFrom}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.EventsTotal}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{end}}{{else}}<h2 id="event-counts">Event counts per MTA</h2>
 <table class="events" aria-labelledby="event-counts">
 <thead><tr><th scope="col">MTA</th><th scope="col">build</th><th scope="col">defects</th><th scope="col">submitted</th><th scope="col">refused</th><th scope="col">delivered</th><th scope="col">duplicates</th><th scope="col">most KCBs leaked</th><th scope="col">leaked at end</th>{{range .EventIDs}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .MTAs}}<tr><th scope="row">{{.Name}}</th><td>{{if .Build}}{{.Build}}{{else}}{{.Mode}}{{end}}</td><td>{{range $i, $d := .Defects}}{{if $i}}, {{end}}{{$d}}{{else}}none{{end}}</td><td class="num">{{.Submitted}}</td><td class="num">{{.Refused}}</td><td class="num">{{.Delivered}}</td><td class="num">{{.Duplicates}}</td><td class="num">{{.KCBsLeaked}}</td><td class="num">{{.LeakedAtEnd}}</td>{{range .Counts}}<td class="num">{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
-
+{{end}}
 <h2>Scenario as run</h2>
+{{if gt .ScenarioLines 80}}<details class="scenario"><summary>scenario.yaml, {{.ScenarioLines}} lines</summary>
 <pre class="scenario">{{.Scenario}}</pre>
+</details>{{else}}<pre class="scenario">{{.Scenario}}</pre>{{end}}
 <p class="note">Written by mtastorm. Re-judge this bundle with <code>mtastorm check DIR</code>.</p>
 </main>
 </body>
