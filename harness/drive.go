@@ -57,6 +57,7 @@ func (r *run) drive(ctx context.Context, steps []step) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
+	peak, toggles := len(r.sched.Toggles)/2, 0
 	for _, s := range steps {
 		if wait := s.at - r.offset(); wait > 0 {
 			timer.Reset(wait)
@@ -70,6 +71,9 @@ func (r *run) drive(ctx context.Context, steps []step) {
 		switch {
 		case s.toggle != nil:
 			err = r.applyToggle(ctx, s.at, *s.toggle)
+			if toggles++; toggles == peak+1 && r.opts.OnPeak != nil {
+				r.opts.OnPeak()
+			}
 		case s.action != nil:
 			err = r.act(ctx, *s.action)
 		default:

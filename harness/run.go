@@ -51,6 +51,10 @@ type Options struct {
 	// (default capture.DefaultLimit).
 	Capture      bool
 	CaptureLimit int64
+	// OnPeak, when set, is called once from the timeline at the middle
+	// fault toggle of the schedule (every MTA, link and probe alive), e.g.
+	// to take a goroutine profile (`mtastorm run --pprof`).
+	OnPeak func()
 }
 
 // InputError is a problem with what the run was given (exit code 2).
@@ -176,10 +180,12 @@ func specs(sc *scenario.Scenario) []faults.Spec {
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {
+	began := time.Now()
 	if err := r.setup(ctx); err != nil {
 		r.teardown()
 		return nil, err
 	}
+	r.log.Debug("phase", "name", "setup", "mtas", len(r.sc.MTAs), "links", len(r.sc.Links), "took", time.Since(began))
 	steps := r.steps()
 	for _, t := range r.sched.Toggles {
 		r.record(LedgerEntry{Phase: "planned", Planned: t.Offset.Seconds(), Link: t.Link, Fault: t.Fault, Type: t.Type, Action: t.Action})
@@ -194,12 +200,19 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	cancel()
 	wg.Wait()
 	elapsed := time.Since(r.t0)
+	r.log.Debug("phase", "name", "timeline", "took", elapsed)
+	mark := time.Now()
 	r.healAll()
 	r.probing.Wait()
 	r.sample() // the final state, healed
 	r.syncNodes()
+	r.log.Debug("phase", "name", "heal", "took", time.Since(mark))
+	mark = time.Now()
 	res := r.collect(elapsed)
+	r.log.Debug("phase", "name", "collect", "events", len(res.Events), "deliveries", len(res.Deliveries), "samples", len(res.Samples), "took", time.Since(mark))
+	mark = time.Now()
 	r.teardown()
+	r.log.Debug("phase", "name", "teardown", "took", time.Since(mark))
 	if r.stepErr != nil {
 		return nil, &InfraError{Err: r.stepErr}
 	}
@@ -209,10 +222,12 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	res.Summary = judge(r.sc, res, r.anchor(), elapsed)
 	r.tl.verdict(res.Summary)
 	if r.opts.Out != "" {
+		mark = time.Now()
 		if err := writeBundle(r.opts.Out, r.sc, res); err != nil {
 			return res, &InfraError{Err: err}
 		}
 		res.Dir = r.opts.Out
+		r.log.Debug("phase", "name", "bundle", "took", time.Since(mark))
 	}
 	return res, nil
 }
