@@ -445,3 +445,73 @@ func (d *decoder) selectBuild(m *mapping, path, mta string) string {
 func Selects(mta, build string, m MTASpec) bool {
 	return (mta == "*" || mta == m.Name) && (build == "" || build == m.BuildName())
 }
+
+// Expansion is a scenario with a topology as the loader resolved it: every
+// MTA, link, traffic item and fault, the topology's and the file's own.
+// A bundle's schedule.json records it beside the toggles (key "topology"),
+// while its scenario.yaml keeps the short form.
+type Expansion struct {
+	Shape   string            `json:"shape"`
+	Count   int               `json:"count"`
+	Pattern string            `json:"name"`
+	Hub     string            `json:"hub,omitempty"`
+	MTAs    []ExpandedMTA     `json:"mtas"`
+	Links   []string          `json:"links"`
+	Traffic []ExpandedTraffic `json:"traffic,omitempty"`
+	Faults  []ExpandedFault   `json:"faults,omitempty"`
+}
+
+// ExpandedMTA is one MTA of an Expansion.
+type ExpandedMTA struct {
+	Name   string `json:"name"`
+	Build  string `json:"build"`
+	KCBs   int    `json:"kcbs"`
+	Window int    `json:"window"`
+}
+
+// ExpandedTraffic is one traffic item of an Expansion.
+type ExpandedTraffic struct {
+	From     string  `json:"from"`
+	To       string  `json:"to"`
+	Messages int     `json:"messages"`
+	Size     int     `json:"size"`
+	Rate     float64 `json:"rate,omitempty"`
+	Start    string  `json:"start"`
+}
+
+// ExpandedFault is one fault of an Expansion: Index is its place in the
+// schedule's toggles' "fault".
+type ExpandedFault struct {
+	Index int    `json:"index"`
+	Link  string `json:"link,omitempty"`
+	Type  string `json:"type"`
+	At    string `json:"at"`
+	Until string `json:"until,omitempty"`
+}
+
+// Expansion returns what the scenario's topology expanded into, or nil
+// when it has none.
+func (s *Scenario) Expansion() *Expansion {
+	t := s.Topology
+	if t == nil {
+		return nil
+	}
+	x := &Expansion{Shape: t.Shape, Count: t.Count, Pattern: t.Pattern, Hub: t.Hub, Links: []string{}}
+	for _, m := range s.MTAs {
+		x.MTAs = append(x.MTAs, ExpandedMTA{Name: m.Name, Build: m.BuildName(), KCBs: m.KCBs, Window: m.Window})
+	}
+	for _, l := range s.Links {
+		x.Links = append(x.Links, l.String())
+	}
+	for _, tr := range s.Traffic {
+		x.Traffic = append(x.Traffic, ExpandedTraffic{From: tr.From, To: tr.To, Messages: tr.Messages, Size: tr.Size, Rate: tr.Rate, Start: tr.Start.String()})
+	}
+	for i, f := range s.Faults {
+		ef := ExpandedFault{Index: i, Link: f.Link, Type: f.Type, At: f.At.String()}
+		if f.Until > 0 {
+			ef.Until = f.Until.String()
+		}
+		x.Faults = append(x.Faults, ef)
+	}
+	return x
+}
