@@ -84,7 +84,7 @@ func writeBundle(dir string, sc *scenario.Scenario, res *Result) error {
 		fill func(*os.File) error
 	}{
 		{FileScenario, func(f *os.File) error { _, err := f.Write(raw); return err }},
-		{FileSchedule, jsonFile(res.Schedule)},
+		{FileSchedule, jsonFile(bundleSchedule{Schedule: res.Schedule, Topology: sc.Expansion()})},
 		{FileLedger, lines(len(res.Ledger), func(i int) any { return res.Ledger[i] })},
 		{FileEvents, func(f *os.File) error { return eventlog.WriteJSONL(f, res.Events) }},
 		{FileDeliveries, lines(len(res.Deliveries), func(i int) any { return res.Deliveries[i] })},
@@ -108,22 +108,30 @@ func reportInput(sc *scenario.Scenario, res *Result) *report.Input {
 		Events: res.Events, Deliveries: res.Deliveries, Samples: res.Samples, Ledger: res.Ledger, Wire: res.Wire}
 }
 
+// bundleSchedule is schedule.json: the expanded fault schedule and, for a
+// scenario with a topology, what the topology expanded into.
+type bundleSchedule struct {
+	*faults.Schedule
+	Topology *scenario.Expansion `json:"topology,omitempty"`
+}
+
 // LoadSchedule reads a bundle's schedule.json.
 func LoadSchedule(path string) (*faults.Schedule, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("harness: load schedule: %w", err)
 	}
-	var s faults.Schedule
+	bs := bundleSchedule{Schedule: &faults.Schedule{}}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := dec.Decode(&bs); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("harness: %s: byte %d: %w", path, se.Offset, err)
 		}
 		return nil, fmt.Errorf("harness: %s: %w", path, err)
 	}
+	s := *bs.Schedule
 	for i, t := range s.Toggles {
 		switch t.Action {
 		case faults.ActDisable, faults.ActEnable:

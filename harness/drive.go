@@ -57,6 +57,7 @@ func (r *run) drive(ctx context.Context, steps []step) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
+	peak, toggles := len(r.sched.Toggles)/2, 0
 	for _, s := range steps {
 		if wait := s.at - r.offset(); wait > 0 {
 			timer.Reset(wait)
@@ -70,6 +71,9 @@ func (r *run) drive(ctx context.Context, steps []step) {
 		switch {
 		case s.toggle != nil:
 			err = r.applyToggle(ctx, s.at, *s.toggle)
+			if toggles++; toggles == peak+1 && r.opts.OnPeak != nil {
+				r.opts.OnPeak()
+			}
 		case s.action != nil:
 			err = r.act(ctx, *s.action)
 		default:
@@ -112,10 +116,17 @@ func (r *run) applyToggle(ctx context.Context, planned time.Duration, t faults.T
 // verify probes the toggle's effect on the link's probe twin in the
 // background and records what it saw.
 func (r *run) verify(planned time.Duration, t faults.Toggle) {
+	ctx := context.Background()
+	if t.Action == faults.ActDisable || t.Action == faults.ActAddToxic {
+		ctx = r.effects
+	}
 	r.probing.Add(1)
 	go func() {
 		defer r.probing.Done()
-		detail, err := faults.Probe(context.Background(), r.probeAddrs[t.Link], t)
+		detail, err := faults.Probe(ctx, r.probeAddrs[t.Link], t)
+		if err != nil && r.effects.Err() != nil && ctx == r.effects {
+			err = fmt.Errorf("not seen before every link was healed at the run's end: %w", err)
+		}
 		e := LedgerEntry{Phase: "verified", Planned: planned.Seconds(), At: r.offset().Seconds(), Link: t.Link,
 			Fault: t.Fault, Type: t.Type, Action: t.Action, Detail: detail}
 		if err != nil {

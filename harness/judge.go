@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -342,17 +343,17 @@ func endsAtBaseline(res *Result) bool {
 func checkEvents(sc *scenario.Scenario, res *Result) []Check {
 	var out []Check
 	for _, e := range sc.Expect.Events {
-		c := Check{Name: fmt.Sprintf("events %s %d", e.MTA, e.ID), Verdict: Passed}
-		var details []string
-		for _, name := range mtaNames(sc, e.MTA) {
+		c := Check{Name: fmt.Sprintf("events %s %d", selector(e.MTA, e.Build), e.ID), Verdict: Passed}
+		var d details
+		for _, name := range mtaNames(sc, e.MTA, e.Build) {
 			n := res.Summary.MTAs[name].Events[fmt.Sprint(e.ID)]
 			ok := (e.Min == nil || n >= *e.Min) && (e.Max == nil || n <= *e.Max)
-			details = append(details, fmt.Sprintf("%s: %d×%d (want %s)", name, n, e.ID, bounds(e.Min, e.Max)))
+			d.add(ok, fmt.Sprintf("%s: %d×%d (want %s)", name, n, e.ID, bounds(e.Min, e.Max)))
 			if !ok {
 				c.Verdict = Failed
 			}
 		}
-		c.Detail = strings.Join(details, "; ")
+		c.Detail = d.String()
 		out = append(out, c)
 	}
 	return out
@@ -362,23 +363,24 @@ func checkLeaks(sc *scenario.Scenario, res *Result) []Check {
 	var out []Check
 	sampled := poolSamples(res)
 	for _, l := range sc.Expect.Leaked {
-		c := Check{Name: "leaked " + l.MTA, Verdict: Passed}
-		var details []string
-		for _, name := range mtaNames(sc, l.MTA) {
+		c := Check{Name: "leaked " + selector(l.MTA, l.Build), Verdict: Passed}
+		var d details
+		for _, name := range mtaNames(sc, l.MTA, l.Build) {
 			if sampled[name] == 0 {
 				if c.Verdict == Passed {
 					c.Verdict = Unknown
 				}
-				details = append(details, fmt.Sprintf("%s: no pool samples (want %s)", name, bounds(l.Min, l.Max)))
+				d.add(false, fmt.Sprintf("%s: no pool samples (want %s)", name, bounds(l.Min, l.Max)))
 				continue
 			}
 			n := res.Summary.MTAs[name].KCBsLeaked
-			if (l.Min != nil && n < *l.Min) || (l.Max != nil && n > *l.Max) {
+			ok := (l.Min == nil || n >= *l.Min) && (l.Max == nil || n <= *l.Max)
+			if !ok {
 				c.Verdict = Failed
 			}
-			details = append(details, fmt.Sprintf("%s: at most %d KCBs leaked at once over %d samples (want %s)", name, n, sampled[name], bounds(l.Min, l.Max)))
+			d.add(ok, fmt.Sprintf("%s: at most %d KCBs leaked at once over %d samples (want %s)", name, n, sampled[name], bounds(l.Min, l.Max)))
 		}
-		c.Detail = strings.Join(details, "; ")
+		c.Detail = d.String()
 		out = append(out, c)
 	}
 	return out
@@ -478,15 +480,59 @@ func checkValidity(sc *scenario.Scenario, res *Result) []Check {
 	return []Check{c}
 }
 
-func mtaNames(sc *scenario.Scenario, name string) []string {
-	if name != "*" {
+// mtaNames returns the MTAs an expectation selects: name, or every MTA for
+// "*", narrowed to build when it is set.
+func mtaNames(sc *scenario.Scenario, name, build string) []string {
+	if name != "*" && build == "" {
 		return []string{name}
 	}
 	var out []string
 	for _, m := range sc.MTAs {
-		out = append(out, m.Name)
+		if scenario.Selects(name, build, m) {
+			out = append(out, m.Name)
+		}
 	}
 	return out
+}
+
+// selector names an expectation's MTA selector in a check's name.
+func selector(mta, build string) string {
+	if build == "" {
+		return mta
+	}
+	return mta + " (" + build + ")"
+}
+
+// maxDetails is how many MTAs a check's detail lists one by one; past it,
+// only those out of bounds are listed and the rest counted, so that a
+// 200-MTA run's checks stay readable.
+const maxDetails = 8
+
+// details collects a check's per-MTA details.
+type details struct {
+	all, bad []string
+}
+
+func (d *details) add(ok bool, s string) {
+	d.all = append(d.all, s)
+	if !ok {
+		d.bad = append(d.bad, s)
+	}
+}
+
+func (d *details) String() string {
+	if len(d.all) <= maxDetails {
+		return strings.Join(d.all, "; ")
+	}
+	within := fmt.Sprintf("%d of %d MTAs within bounds", len(d.all)-len(d.bad), len(d.all))
+	if len(d.bad) == 0 {
+		return within + " (e.g. " + d.all[0] + ")"
+	}
+	bad := d.bad
+	if len(bad) > maxDetails {
+		bad = append(slices.Clip(bad[:maxDetails]), fmt.Sprintf("and %d more", len(d.bad)-maxDetails))
+	}
+	return within + "; out of bounds: " + strings.Join(bad, "; ")
 }
 
 func bounds(min, max *int) string {

@@ -51,6 +51,10 @@ type Options struct {
 	// (default capture.DefaultLimit).
 	Capture      bool
 	CaptureLimit int64
+	// OnPeak, when set, is called once from the timeline at the middle
+	// fault toggle of the schedule (every MTA, link and probe alive), e.g.
+	// to take a goroutine profile (`mtastorm run --pprof`).
+	OnPeak func()
 }
 
 // InputError is a problem with what the run was given (exit code 2).
@@ -111,8 +115,15 @@ type run struct {
 	probeAddrs map[string]string // link -> probe proxy address
 	echo       *faults.Server
 	probing    sync.WaitGroup
-	sched      *faults.Schedule
-	t0         time.Time
+	// effects bounds the probes of toggles that apply an effect (disable,
+	// add a toxic): once every link is healed at the run's end none of them
+	// can still see its effect, so they are cancelled then instead of
+	// waiting out faults.ProbeTimeout.
+	effects     context.Context
+	stopEffects context.CancelFunc
+	prefix      string
+	sched       *faults.Schedule
+	t0          time.Time
 	// rec records the links' captures (nil: none).
 	rec *capture.Recorder
 
@@ -148,6 +159,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opts Options) (*Result, err
 	}
 	r := &run{sc: sc, opts: opts, log: opts.Logger, tl: newTimeline(opts.Timeline), mtas: map[string]node{},
 		proxies: map[string]string{}, probes: map[string]string{}, probeAddrs: map[string]string{}, submitted: map[string]submission{}, refused: map[string]submission{}, maxLeaked: map[string]int{}}
+	r.effects, r.stopEffects = context.WithCancel(context.Background())
+	defer r.stopEffects()
 	r.sched = opts.Schedule
 	if r.sched == nil {
 		sched, err := faults.Expand(sc.Name, sc.Seed, specs(sc))
@@ -176,10 +189,12 @@ func specs(sc *scenario.Scenario) []faults.Spec {
 }
 
 func (r *run) execute(ctx context.Context) (*Result, error) {
+	began := time.Now()
 	if err := r.setup(ctx); err != nil {
 		r.teardown()
 		return nil, err
 	}
+	r.log.Debug("phase", "name", "setup", "mtas", len(r.sc.MTAs), "links", len(r.sc.Links), "took", time.Since(began))
 	steps := r.steps()
 	for _, t := range r.sched.Toggles {
 		r.record(LedgerEntry{Phase: "planned", Planned: t.Offset.Seconds(), Link: t.Link, Fault: t.Fault, Type: t.Type, Action: t.Action})
@@ -194,12 +209,20 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	cancel()
 	wg.Wait()
 	elapsed := time.Since(r.t0)
+	r.log.Debug("phase", "name", "timeline", "took", elapsed)
+	mark := time.Now()
 	r.healAll()
+	r.stopEffects()
 	r.probing.Wait()
 	r.sample() // the final state, healed
 	r.syncNodes()
+	r.log.Debug("phase", "name", "heal", "took", time.Since(mark))
+	mark = time.Now()
 	res := r.collect(elapsed)
+	r.log.Debug("phase", "name", "collect", "events", len(res.Events), "deliveries", len(res.Deliveries), "samples", len(res.Samples), "took", time.Since(mark))
+	mark = time.Now()
 	r.teardown()
+	r.log.Debug("phase", "name", "teardown", "took", time.Since(mark))
 	if r.stepErr != nil {
 		return nil, &InfraError{Err: r.stepErr}
 	}
@@ -209,10 +232,12 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 	res.Summary = judge(r.sc, res, r.anchor(), elapsed)
 	r.tl.verdict(res.Summary)
 	if r.opts.Out != "" {
+		mark = time.Now()
 		if err := writeBundle(r.opts.Out, r.sc, res); err != nil {
 			return res, &InfraError{Err: err}
 		}
 		res.Dir = r.opts.Out
+		r.log.Debug("phase", "name", "bundle", "took", time.Since(mark))
 	}
 	return res, nil
 }
@@ -221,6 +246,9 @@ func (r *run) execute(ctx context.Context) (*Result, error) {
 func (r *run) setup(ctx context.Context) error {
 	if err := checkRemoteActions(r.sc); err != nil {
 		return err
+	}
+	if err := checkFDs(r.sc); err != nil {
+		return &InfraError{Err: err}
 	}
 	r.backend = r.opts.Backend
 	if r.backend == nil {
@@ -250,6 +278,7 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	r.echo = echo
 	prefix := proxyPrefix()
+	r.prefix = prefix
 	for _, l := range r.sc.Links {
 		link := l.From + "->" + l.To
 		name := fmt.Sprintf("%s%s-%s", prefix, l.From, l.To)
@@ -291,11 +320,11 @@ func (r *run) teardown() {
 	if r.backend == nil {
 		return
 	}
-	for _, m := range []map[string]string{r.proxies, r.probes} {
-		for _, p := range m {
-			if err := r.backend.Remove(ctx, p); err != nil {
-				r.log.Warn("remove proxy", "proxy", p, "err", err)
-			}
+	// The run's proxies all carry its prefix: one call removes them (800
+	// at 400 links) instead of one call each.
+	if r.prefix != "" {
+		if _, err := r.backend.RemovePrefix(ctx, r.prefix); err != nil {
+			r.log.Warn("remove proxies", "prefix", r.prefix, "err", err)
 		}
 	}
 	if r.opts.Backend == nil {
@@ -309,19 +338,17 @@ func (r *run) teardown() {
 func (r *run) healAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	names := make([]string, 0, 2*len(r.proxies))
 	for link, p := range r.proxies {
-		err := faults.Heal(ctx, r.backend, p)
-		if err == nil {
-			err = faults.Heal(ctx, r.backend, r.probes[link])
+		names = append(names, p, r.probes[link])
+	}
+	if err := faults.HealAll(ctx, r.backend, names); err != nil {
+		r.log.Warn("heal", "err", err)
+		r.mu.Lock()
+		if r.stepErr == nil {
+			r.stepErr = err
 		}
-		if err != nil {
-			r.log.Warn("heal", "link", link, "err", err)
-			r.mu.Lock()
-			if r.stepErr == nil {
-				r.stepErr = err
-			}
-			r.mu.Unlock()
-		}
+		r.mu.Unlock()
 	}
 }
 

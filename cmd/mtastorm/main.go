@@ -118,8 +118,8 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // common are the flags run and replay share.
 type common struct {
-	out, url, captureMax  *string
-	quiet, debug, capture *bool
+	out, url, captureMax, pprof *string
+	quiet, debug, capture       *bool
 }
 
 func commonFlags(fs *flag.FlagSet) common {
@@ -130,6 +130,7 @@ func commonFlags(fs *flag.FlagSet) common {
 		debug:      fs.Bool("debug", false, "debug logs on stderr"),
 		capture:    fs.Bool("capture", false, "write per-link pcapng captures into the bundle's captures/ (as the scenario key capture: true)"),
 		captureMax: fs.String("capture-max", "", "size limit of each capture file, e.g. 16MiB (default 64MiB)"),
+		pprof:      fs.String("pprof", "", "write CPU, allocation and goroutine profiles of the run into DIR (cpu.pprof, allocs.pprof, goroutine.pprof)"),
 	}
 }
 
@@ -201,6 +202,18 @@ func execute(ctx context.Context, sc *scenario.Scenario, opts harness.Options, c
 		level = slog.LevelDebug
 	}
 	opts.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *c.pprof != "" {
+		stop, err := startProfiles(*c.pprof, &opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "mtastorm: --pprof: %v\n", err)
+			return exitInfra
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(stderr, "mtastorm: --pprof: %v\n", err)
+			}
+		}()
+	}
 	res, err := harness.Run(ctx, sc, opts)
 	if err != nil {
 		return errorCode(err, stderr)

@@ -47,7 +47,7 @@ func LoadBytes(name string, data []byte) (*Scenario, error) {
 
 // Key sets of the mappings in a scenario file.
 var (
-	topKeys           = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration", "capture"}
+	topKeys           = []string{"version", "name", "description", "seed", "defaults", "mtas", "links", "traffic", "faults", "actions", "expect", "duration", "capture", "topology"}
 	defaultsKeys      = []string{"build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
 	mtaKeys           = []string{"name", "build", "mode", "defects", "kcbs", "org", "site", "timers", "leak_probability", "extended_events", "window", "admin"}
 	linkKeys          = []string{"from", "to"}
@@ -56,8 +56,8 @@ var (
 	expectKeys        = []string{"events", "leaked", "recovery", "delivered"}
 	deliveredKeys     = []string{"min", "max", "count"}
 	deliveredPairKeys = []string{"from", "to", "min", "max", "count"}
-	eventKeys         = []string{"mta", "id", "min", "max", "count"}
-	leakKeys          = []string{"mta", "min", "max", "count"}
+	eventKeys         = []string{"mta", "build", "id", "min", "max", "count"}
+	leakKeys          = []string{"mta", "build", "min", "max", "count"}
 	recoveryKeys      = []string{"within", "delivered", "kcbs"}
 )
 
@@ -76,6 +76,14 @@ type decoder struct {
 	mtaLines   map[string]int  // declared MTA name -> line
 	mtaNames   []string        // declared MTA names, in order
 	links      map[string]bool // declared "A->B"
+	// topo is the topology: shorthand being expanded (nil: none); the
+	// names and links it generated are in mtaLines and links too.
+	topo *topoState
+	// mtaBuild is each declared MTA's build (for expect's build:).
+	mtaBuild map[string]string
+	// faultLink, when set, is the link a fault template is read for (a
+	// topology's faults: list, which names no link of its own).
+	faultLink *Link
 }
 
 func (d *decoder) add(n *yaml.Node, key, format string, args ...any) {
@@ -391,7 +399,10 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 		d.add(nil, "", "empty scenario")
 		return nil
 	}
-	d.require(top, "version", "name", "mtas")
+	d.require(top, "version", "name")
+	if !top.has("mtas") && !top.has("topology") {
+		d.add(top.node, "", "missing required key %q (or topology)", "mtas")
+	}
 
 	if e, ok := top.get("version"); ok {
 		if v, ok := d.integer(e.val, "version", 0, maxInt); ok {
@@ -441,17 +452,30 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 			s.Defaults.Line = e.key.Line
 		}
 	}
+	if e, ok := top.get("topology"); ok {
+		d.topology(e, s)
+	}
 	if e, ok := top.get("mtas"); ok {
-		s.MTAs = d.mtas(e, s.Defaults)
+		s.MTAs = append(s.MTAs, d.mtas(e, s.Defaults)...)
+	}
+	d.mtaBuild = map[string]string{}
+	for _, m := range s.MTAs {
+		d.mtaBuild[m.Name] = m.BuildName()
 	}
 	if e, ok := top.get("links"); ok {
-		s.Links = d.linkList(e.val)
+		s.Links = append(s.Links, d.linkList(e.val)...)
+	}
+	if d.topo != nil {
+		s.Traffic = d.topoTraffic(s)
 	}
 	if e, ok := top.get("traffic"); ok {
-		s.Traffic = d.traffic(e.val)
+		s.Traffic = append(s.Traffic, d.traffic(e.val)...)
+	}
+	if d.topo != nil {
+		s.Faults = d.topoFaults(s)
 	}
 	if e, ok := top.get("faults"); ok {
-		s.Faults = d.faults(e.val)
+		s.Faults = append(s.Faults, d.faults(e.val)...)
 	}
 	if e, ok := top.get("actions"); ok {
 		s.Actions = d.actions(e.val)
@@ -641,8 +665,10 @@ func (d *decoder) mtas(e entry, defaults MTASpec) []MTASpec {
 	if !ok {
 		return nil
 	}
-	d.mtaLines = map[string]int{}
-	if len(items) == 0 {
+	if d.mtaLines == nil {
+		d.mtaLines = map[string]int{}
+	}
+	if len(items) == 0 && d.topo == nil {
 		d.add(e.val, "mtas", "at least one MTA is required")
 		if e.val.Kind != yaml.SequenceNode {
 			d.probs[len(d.probs)-1].Line, d.probs[len(d.probs)-1].Col = e.key.Line, e.key.Column
@@ -664,7 +690,9 @@ func (d *decoder) mtas(e entry, defaults MTASpec) []MTASpec {
 				if !mtaNameRE.MatchString(v) {
 					d.add(ne.val, join(path, "name"), "invalid MTA name %q (want letters, digits, '_', '-')", v)
 				}
-				if first, dup := d.mtaLines[v]; dup {
+				if first, dup := d.mtaLines[v]; dup && d.topo.generated(v) {
+					d.add(ne.val, join(path, "name"), "MTA name %q is one the topology generates (topology at line %d)", v, first)
+				} else if dup {
 					d.add(ne.val, join(path, "name"), "duplicate MTA name %q (first at line %d)", v, first)
 				} else {
 					d.mtaLines[v] = ne.val.Line
@@ -684,7 +712,9 @@ func (d *decoder) linkList(n *yaml.Node) []Link {
 	if !ok {
 		return nil
 	}
-	d.links = map[string]bool{}
+	if d.links == nil {
+		d.links = map[string]bool{}
+	}
 	seen := map[string]int{}
 	var out []Link
 	for i, n := range items {
@@ -707,6 +737,10 @@ func (d *decoder) linkList(n *yaml.Node) []Link {
 		}
 		if first, dup := seen[l.String()]; dup {
 			d.add(n, path, "duplicate link %s (first at line %d)", l, first)
+			continue
+		}
+		if d.links[l.String()] {
+			d.add(n, path, "duplicate link %s: the topology declares it (topology at line %d)", l, d.topo.line)
 			continue
 		}
 		seen[l.String()] = n.Line
@@ -760,47 +794,52 @@ func (d *decoder) traffic(n *yaml.Node) []Traffic {
 		if fromOK && toOK && !d.links[t.From+"->"+t.To] {
 			d.add(n, path, "no link %s->%s declared in links", t.From, t.To)
 		}
-		if e, ok := m.get("messages"); ok {
-			if v, ok := d.integer(e.val, join(path, "messages"), 1, maxInt); ok {
-				t.Messages = int(v)
-			}
-		}
-		if e, ok := m.get("size"); ok {
-			if s, ok := d.scalar(e.val, join(path, "size")); ok {
-				v, err := ParseSize(s)
-				switch {
-				case err != nil:
-					d.add(e.val, join(path, "size"), "%v", err)
-				case v < 1:
-					d.add(e.val, join(path, "size"), "must be at least 1B")
-				default:
-					t.Size = int(v)
-				}
-			}
-		}
-		if e, ok := m.get("rate"); ok {
-			if s, ok := d.scalar(e.val, join(path, "rate")); ok {
-				if v, err := ParseRate(s); err != nil {
-					d.add(e.val, join(path, "rate"), "%v", err)
-				} else {
-					t.Rate = v
-				}
-			}
-		}
-		if e, ok := m.get("start"); ok {
-			if v, ok := d.dur(e.val, join(path, "start"), false); ok {
-				t.Start = v
-				d.notAfterEnd(e.val, join(path, "start"), "start", v)
-			}
-		}
-		if e, ok := m.get("priority"); ok {
-			if v, ok := d.integer(e.val, join(path, "priority"), 0, maxInt); ok {
-				t.Priority = int(v)
-			}
-		}
+		d.trafficFields(&t, m, path)
 		out = append(out, t)
 	}
 	return out
+}
+
+// trafficFields reads the keys of a traffic item but from and to over t.
+func (d *decoder) trafficFields(t *Traffic, m *mapping, path string) {
+	if e, ok := m.get("messages"); ok {
+		if v, ok := d.integer(e.val, join(path, "messages"), 1, maxInt); ok {
+			t.Messages = int(v)
+		}
+	}
+	if e, ok := m.get("size"); ok {
+		if s, ok := d.scalar(e.val, join(path, "size")); ok {
+			v, err := ParseSize(s)
+			switch {
+			case err != nil:
+				d.add(e.val, join(path, "size"), "%v", err)
+			case v < 1:
+				d.add(e.val, join(path, "size"), "must be at least 1B")
+			default:
+				t.Size = int(v)
+			}
+		}
+	}
+	if e, ok := m.get("rate"); ok {
+		if s, ok := d.scalar(e.val, join(path, "rate")); ok {
+			if v, err := ParseRate(s); err != nil {
+				d.add(e.val, join(path, "rate"), "%v", err)
+			} else {
+				t.Rate = v
+			}
+		}
+	}
+	if e, ok := m.get("start"); ok {
+		if v, ok := d.dur(e.val, join(path, "start"), false); ok {
+			t.Start = v
+			d.notAfterEnd(e.val, join(path, "start"), "start", v)
+		}
+	}
+	if e, ok := m.get("priority"); ok {
+		if v, ok := d.integer(e.val, join(path, "priority"), 0, maxInt); ok {
+			t.Priority = int(v)
+		}
+	}
 }
 
 func (d *decoder) faults(n *yaml.Node) []Fault {
@@ -877,6 +916,8 @@ func (d *decoder) fault(n *yaml.Node, path string) (Fault, bool) {
 	}
 	if e, ok := m.get("link"); ok {
 		f.Link, f.From, f.To, _ = d.linkRef(e.val, join(path, "link"))
+	} else if d.faultLink != nil {
+		f.Link, f.From, f.To = d.faultLink.String(), d.faultLink.From, d.faultLink.To
 	} else if known && !spec.NoLink {
 		d.add(m.node, path, "missing required key \"link\"")
 	}
@@ -1111,6 +1152,7 @@ func (d *decoder) expect(n *yaml.Node, traffic []Traffic) Expect {
 			if e, ok := em.get("mta"); ok {
 				ev.MTA, _ = d.mtaRef(e.val, join(path, "mta"), true)
 			}
+			ev.Build = d.selectBuild(em, path, ev.MTA)
 			if e, ok := em.get("id"); ok {
 				if v, ok := d.integer(e.val, join(path, "id"), 0, maxInt); ok {
 					if !slices.Contains(EventIDs, int(v)) {
@@ -1140,6 +1182,7 @@ func (d *decoder) expect(n *yaml.Node, traffic []Traffic) Expect {
 			if e, ok := lm.get("mta"); ok {
 				lx.MTA, _ = d.mtaRef(e.val, join(path, "mta"), true)
 			}
+			lx.Build = d.selectBuild(lm, path, lx.MTA)
 			lx.Min, lx.Max = d.bounds(lm, path)
 			x.Leaked = append(x.Leaked, lx)
 		}

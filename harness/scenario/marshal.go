@@ -152,6 +152,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 			for _, e := range x.Events {
 				n := mapNode(yaml.FlowStyle)
 				put(n, "mta", strNode(e.MTA))
+				if e.Build != "" {
+					put(n, "build", strNode(e.Build))
+				}
 				put(n, "id", intNode(int64(e.ID)))
 				putBounds(n, e.Min, e.Max)
 				en.Content = append(en.Content, n)
@@ -163,6 +166,9 @@ func Marshal(s *Scenario) ([]byte, error) {
 			for _, e := range x.Leaked {
 				n := mapNode(yaml.FlowStyle)
 				put(n, "mta", strNode(e.MTA))
+				if e.Build != "" {
+					put(n, "build", strNode(e.Build))
+				}
 				putBounds(n, e.Min, e.Max)
 				ln.Content = append(ln.Content, n)
 			}

@@ -35,6 +35,9 @@ type Scenario struct {
 	Expect Expect
 	// Duration is the latest end of a run (default 10s).
 	Duration time.Duration
+	// Topology is the `topology:` shorthand as written (nil: none); its
+	// expansion is already in MTAs, Links, Traffic and Faults.
+	Topology *Topology
 	// Capture asks for per-link pcapng captures in the bundle (key
 	// capture; harness/capture).
 	Capture bool
@@ -346,7 +349,10 @@ var EventIDs = eventlog.IDs()
 // EventExpect bounds the count of one event id at one MTA (or every MTA, "*").
 type EventExpect struct {
 	MTA string
-	ID  int
+	// Build, when set (`build:`), narrows MTA to the MTAs of that build
+	// (its catalogue name): `{mta: "*", build: 4.0-sp2}` is every fixed MTA.
+	Build string
+	ID    int
 	// Min and Max are nil when unbounded; `count: N` sets both to N.
 	Min, Max *int
 	Line     int
@@ -354,7 +360,9 @@ type EventExpect struct {
 
 // LeakExpect bounds the most KCBs seen leaked at once at an MTA (or "*").
 type LeakExpect struct {
-	MTA      string
+	MTA string
+	// Build narrows MTA to the MTAs of that build, as in EventExpect.
+	Build    string
 	Min, Max *int
 	Line     int
 }
