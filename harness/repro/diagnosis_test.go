@@ -97,6 +97,8 @@ func TestHypothesisOf(t *testing.T) {
 		{FamilyReset, "5.5-sp4", "Q169143", KindCondition},
 		{FamilyPressure, "sp2", "Q166602", KindCondition},
 		{FamilyRefuse, "sp2", "Q170056", KindCondition},
+		{FamilyDrop, "5.5-sp3", "Q170056", KindCondition}, // a refusal mid-transfer, fixed build
+		{FamilySliceShort, "5.5-sp4", "Q175354", KindCondition},
 	} {
 		kb, kind := hypothesisOf(Plan{Family: c.family, Mode: c.mode}, outage)
 		if kb != c.kb || kind != c.kind {
