@@ -151,20 +151,29 @@ func (o *Outcome) Diagnose(log string) Diagnosis {
 }
 
 // Lines renders the diagnosis for a terminal: the first line names the top
-// KB, its title, the build and the service pack that fixes it; then up to
-// n runner-ups with their scores, hit rates and the IDs they do not explain.
+// KB, its title, the build and the service pack that fixes it (for a log
+// no hypothesis reproduces, it says so first and names the IDs the closest
+// one did not produce); then up to n runner-ups with their scores, hit
+// rates and the IDs they do not explain.
 func (d Diagnosis) Lines(n int) string {
 	if len(d.Hypotheses) == 0 {
-		return "diagnosis: none (no candidate ran)\n"
+		return fmt.Sprintf("diagnosis: NOT reproduced, no hypothesis ran: %s\n", d.Reason)
 	}
 	var b strings.Builder
 	top := d.Hypotheses[0]
-	verdict := "best guess, NOT reproduced"
 	if d.Reproduced {
-		verdict = "reproduced"
+		fmt.Fprintf(&b, "diagnosis: %s %s — %s; %s (reproduced, score %.3f, hit rate %s)\n",
+			top.KB, top.Title, fixText(top), top.Fault, top.Score, hitText(top))
+	} else {
+		// No hypothesis reproduces the log: say so first, with the IDs the
+		// closest one could not produce, then name it as a guess.
+		could := ""
+		if len(top.NotExplained) > 0 {
+			could = fmt.Sprintf(": no hypothesis produced %s", idList(top.NotExplained))
+		}
+		fmt.Fprintf(&b, "diagnosis: NOT reproduced%s; closest %s %s — %s; %s (score %.3f, hit rate %s)\n",
+			could, top.KB, top.Title, fixText(top), top.Fault, top.Score, hitText(top))
 	}
-	fmt.Fprintf(&b, "diagnosis: %s %s — %s; %s (%s, score %.3f, hit rate %s)\n",
-		top.KB, top.Title, fixText(top), top.Fault, verdict, top.Score, hitText(top))
 	for i, h := range d.Hypotheses[1:] {
 		if i == n {
 			break
