@@ -2,6 +2,7 @@ package repro
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mtastorm/mtastorm/faults"
+	"github.com/mtastorm/mtastorm/harness"
 	"github.com/mtastorm/mtastorm/harness/scenario"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
@@ -31,6 +33,11 @@ const (
 	// refineShare is the share of the budget after which no follow-up
 	// batch starts (the rest pays for hit rates, shrinking, verification).
 	refineShare = 60
+	// refinePerFamily is the most plans of one family in a batch: a batch
+	// looks in several places at once, and eight slice runs side by side
+	// (Toxiproxy's slicer holds a heal until its delayed pieces are out)
+	// were seen to time out the Toxiproxy API on 2 cores.
+	refinePerFamily = 3
 )
 
 // FollowUp is one follow-up batch: the plans and why each was chosen.
@@ -56,14 +63,15 @@ type FollowUp struct {
 //     builds allowed (the banner's, else the family's), every grid variant
 //     and pool size not run yet, the family covering the most missing IDs
 //     first.
-//  2. The neighbours of the best runs (of up to two plans): each fault's
+//  2. The neighbours of the best runs (of up to four plans, best first,
+//     until the batch is full): each fault's
 //     span doubled and halved, its latency, delay or down/up phase ×1.5
 //     and ×2/3, a cycle train half as long again, the pool size doubled or
 //     halved (more KCBs when the run logged a core ID the log has not, such
 //     as 1277), twice the traffic, two senders more or fewer under pressure.
 //
 // Plans already run (same key and build) are skipped; at most RefineBatch
-// are returned. Nothing is returned when the best run scores refineGoal or
+// are returned, at most refinePerFamily of one family. Nothing is returned when the best run scores refineGoal or
 // more and misses nothing.
 func FollowUps(customer Signature, trials []Trial, seed int64) FollowUp {
 	var fu FollowUp
@@ -87,8 +95,9 @@ func FollowUps(customer Signature, trials []Trial, seed int64) FollowUp {
 		tried[t.Plan.Key()+"|"+t.Plan.Mode] = true
 	}
 	ext, restart := customer.Companions(), customer.Has(eventlog.IDStop)
+	perFamily := map[string]int{}
 	add := func(p Plan, why string) {
-		if len(fu.Plans) >= RefineBatch {
+		if len(fu.Plans) >= RefineBatch || perFamily[p.Family] >= refinePerFamily {
 			return
 		}
 		p.Seed, p.Extended, p.Restart = seed, ext, restart
@@ -97,6 +106,7 @@ func FollowUps(customer Signature, trials []Trial, seed int64) FollowUp {
 			return
 		}
 		tried[k] = true
+		perFamily[p.Family]++
 		fu.Plans = append(fu.Plans, p)
 		fu.Why = append(fu.Why, fmt.Sprintf("%s: %s", p, why))
 	}
@@ -129,7 +139,7 @@ func FollowUps(customer Signature, trials []Trial, seed int64) FollowUp {
 	}
 	seen := map[string]bool{}
 	for _, t := range ranked {
-		if seen[t.Plan.Key()] || len(seen) == 2 {
+		if seen[t.Plan.Key()] || len(seen) == 4 {
 			continue
 		}
 		seen[t.Plan.Key()] = true
@@ -321,6 +331,13 @@ func (s *searcher) refine(ctx context.Context, trials []Trial) ([]Trial, []Follo
 		}
 		fu.Round = r
 		res, _, err := s.runAll(ctx, "refine", fu.Plans)
+		var infra *harness.InfraError
+		if err != nil && ctx.Err() == nil && errors.As(err, &infra) {
+			// Follow-ups are extra: runs lost to the infrastructure end
+			// them, not the search (the initial batch's runs stand).
+			s.log.Warn("repro: follow-ups stopped by infrastructure failures", "round", r, "err", err)
+			break
+		}
 		if err != nil {
 			return nil, nil, err
 		}

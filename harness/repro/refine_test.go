@@ -44,6 +44,12 @@ func TestFollowUpsLookForTheMissingIDs(t *testing.T) {
 	if p := fu.Plans[0]; p.Family != FamilyDrop || p.Mode != "5.5-sp2" {
 		t.Errorf("first follow-up %s, want drop-mid-transfer under 5.5-sp2\n%s", p, strings.Join(fu.Why, "\n"))
 	}
+	perFamily := map[string]int{}
+	for _, p := range fu.Plans {
+		if perFamily[p.Family]++; perFamily[p.Family] > refinePerFamily {
+			t.Errorf("more than %d plans of %s in one batch", refinePerFamily, p.Family)
+		}
+	}
 	tried := map[string]bool{}
 	for _, tr := range trials {
 		tried[tr.Plan.Key()+"|"+tr.Plan.Mode] = true
