@@ -216,9 +216,9 @@
 // That list is the initial batch. What follows is feedback-driven
 // (CATALOGUE.md C6, [FollowUps]): unless the best run scores 0.95 or more
 // and misses no ID of the log, up to two follow-up batches of at most
-// eight plans, at most three of one family, are derived from the runs so far — when the best run missed
-// catalogued IDs of the log, first the neighbours of the best run that did
-// log some of them, then the families predicted to log them (under the
+// eight plans, at most three of one family, are derived from the runs so
+// far — when the best run missed catalogued IDs of the log, first the
+// neighbours of the best run that did log some of them, then the families predicted to log them (under the
 // banner's build, else the builds predicted to), every variant and pool
 // size not run yet; then the neighbours of up to four best plans (a fault's
 // span doubled or halved, its latency, delay or cycle phases ×1.5 or ×2/3,
