@@ -515,14 +515,27 @@ type measurement struct {
 	runs    []Trial
 }
 
+// maxFamilyAtOnce is the most runs of one family a hit-rate wave holds:
+// nine slow-link runs healing at once (a latency toxic is removed only once
+// its delayed data is out) were seen to time out the embedded Toxiproxy's
+// API on 2 cores, and with it the search.
+const maxFamilyAtOnce = 4
+
 // hitRatesAtOnce measures the hit rate of every contender in one wave of
-// runs when Parallel holds all their seeds and the wave fits in the
-// budget; it returns nil (and runs nothing) otherwise, and the contenders
-// are then measured in turn. The choice made from the rates is the same
+// runs when Parallel holds all their seeds, the wave holds at most
+// maxFamilyAtOnce runs of one family, and it fits in the budget; it
+// returns nil (and runs nothing) otherwise, and the contenders are then
+// measured in turn. The choice made from the rates is the same
 // either way: it reads them in the contenders' order.
 func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measurement, error) {
 	if len(cs) < 2 || len(cs)*s.opts.Seeds > s.opts.Parallel {
 		return nil, nil
+	}
+	perFamily := map[string]int{}
+	for _, c := range cs {
+		if perFamily[c.Plan.Family] += s.opts.Seeds; perFamily[c.Plan.Family] > maxFamilyAtOnce {
+			return nil, nil
+		}
 	}
 	var longest time.Duration
 	var plans []Plan
