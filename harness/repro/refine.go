@@ -317,7 +317,8 @@ func stretch(fs []FaultPlan, old, end time.Duration) {
 // refine runs up to RefineRounds follow-up batches after the initial
 // batch's trials (in candidate order) and returns the runs they added, in
 // run order. A batch starts only while less than refineShare of the budget
-// is spent; within it a plan runs only if it fits (runAll).
+// is spent; within it a plan runs only if it fits (runAll) with the
+// verification and the hit rate of the best candidates kept back.
 func (s *searcher) refine(ctx context.Context, trials []Trial) ([]Trial, []FollowUp, error) {
 	var added []Trial
 	var rounds []FollowUp
@@ -330,7 +331,24 @@ func (s *searcher) refine(ctx context.Context, trials []Trial) ([]Trial, []Follo
 			break
 		}
 		fu.Round = r
+		// Keep back, besides the verification, what the best candidate
+		// needs after the follow-ups — its twins and its hit rate — for the
+		// longest plan that may be it: a follow-up must not cost the
+		// measurement that makes a reproduction.
+		longest := time.Duration(0)
+		for _, t := range append(slices.Clone(trials), added...) {
+			if t.Score >= Threshold {
+				longest = max(longest, t.Plan.Duration())
+			}
+		}
+		for _, p := range fu.Plans {
+			longest = max(longest, p.Duration())
+		}
+		waves := time.Duration(1 + (s.opts.Seeds+s.opts.Parallel-1)/s.opts.Parallel)
+		saved := s.reserve
+		s.reserve += waves * (longest + runOverhead)
 		res, _, err := s.runAll(ctx, "refine", fu.Plans)
+		s.reserve = saved
 		var infra *harness.InfraError
 		if err != nil && ctx.Err() == nil && errors.As(err, &infra) {
 			// Follow-ups are extra: runs lost to the infrastructure end
