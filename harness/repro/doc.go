@@ -167,7 +167,9 @@
 // runs dropped, so the explored set, and the winner, do not depend on which
 // run finished first (the budget share, a wall-clock bound, still does).
 // The hit rates of up to three contenders are measured in one wave when
-// Parallel holds all their seeds, and read in the contenders' order, so the
+// Parallel holds all their seeds and the wave holds at most four runs of
+// one family (nine slow-link runs healing at once timed out the embedded
+// Toxiproxy's API), and read in the contenders' order, so the
 // choice is the one made measuring them in turn; shrinking tries Parallel
 // steps at once and keeps the first in step order that still matches;
 // verification is two runs at once.
@@ -227,7 +229,9 @@
 // or fewer). A batch is a function of the earlier runs (in the order they
 // ran) and the seed, not of Parallel nor of timing, so the batches are the
 // same in one process or in the finish phase after a merge of shards; no
-// batch starts after 60% of the budget. Outcome.FollowUps records each
+// batch starts after 60% of the budget, and no follow-up is launched that
+// would leave too little for the best candidate's twins, hit rate and
+// verification. Outcome.FollowUps records each
 // batch and why each plan was chosen. The follow-ups compete with the
 // initial batch for the best run; the hit rates come after them.
 // A run lost to an infrastructure failure (a port taken while a proxy was
