@@ -27,7 +27,12 @@ import (
 // Candidate runs go --parallel at once (default: eight per CPU, at most 32,
 // within the file descriptors and memory left); a --parallel the machine
 // cannot hold is refused before anything runs (exit 2).
-// It writes DIR/summary.json, and DIR/repro.yaml and DIR/repro_test.go
+// The first line on stdout is the diagnosis (the top KB, its title, the
+// build and the service pack that fixes it; for a log no hypothesis
+// reproduces, "NOT reproduced" and the IDs none produced), then the
+// runner-ups; what the log holds, the search's progress (--verbose, or a
+// progress bar on a terminal) and errors go to stderr.
+// It writes DIR/summary.json, DIR/diagnosis.json, and DIR/repro.yaml and DIR/repro_test.go
 // when a scenario was found. The last lines say "reproduced" or "NOT
 // reproduced" and why, naming the log's event IDs no run logged and those
 // the stub does not model. Exit codes: 0 reproduced, 1 not reproduced, 2
@@ -76,15 +81,19 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	fmt.Fprintf(stdout, "%s (%s): %d events, ids %v, leak indicator %v\n", arg, format, sig.Events, sig.Order, sig.Leak)
+	// What the log says and how the search runs go to stderr: the
+	// diagnosis is the first line on stdout.
+	fmt.Fprintf(stderr, "%s (%s): %d events, ids %v, leak indicator %v\n", arg, format, sig.Events, sig.Order, sig.Leak)
+	if sig.Build != "" {
+		fmt.Fprintf(stderr, "  the log's banner names build %s: every hypothesis runs under it\n", sig.Build)
+	}
 	if len(sig.NotModelled) > 0 {
-		fmt.Fprintf(stdout, "  not modelled by the stub: %v (no lab run logs them: this log will not be reproduced)\n", sig.NotModelled)
+		fmt.Fprintf(stderr, "  not modelled by the stub: %v (no lab run logs them: this log will not be reproduced)\n", sig.NotModelled)
 	}
 	if sig.Companions() {
-		fmt.Fprintln(stdout, "  the log has companion events: candidates run with extended_events on")
+		fmt.Fprintln(stderr, "  the log has companion events: candidates run with extended_events on")
 	}
-
-	fmt.Fprintf(stdout, "  %d candidate runs at once (--parallel)\n", *parallel)
+	fmt.Fprintf(stderr, "  %d candidate runs at once (--parallel)\n", *parallel)
 	opts := repro.Options{Budget: *budget, Seeds: *seeds, Parallel: *parallel, Logger: logger, Name: base}
 	if *url != "" || os.Getenv(toxi.EnvURL) != "" {
 		b, err := toxi.Open(ctx, *url, logger)
@@ -100,11 +109,11 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		opts.Backend = b
 	}
 	if *verbose {
-		opts.Progress = stdout
+		opts.Progress = stderr
 	}
 	stopBar := func() {}
-	if !*verbose && showProgress(stdout) {
-		opts.OnStep, stopBar = progressBar(stdout, *budget)
+	if !*verbose && showProgress(stderr) {
+		opts.OnStep, stopBar = progressBar(stderr, *budget)
 	}
 	res, err := repro.Search(ctx, sig, opts)
 	stopBar()

@@ -62,6 +62,10 @@ func TestReproNamesNotModelledID(t *testing.T) {
 	if code != exitFailed || !strings.Contains(out, "NOT reproduced") || !strings.Contains(out, "9318") {
 		t.Fatalf("exit %d\n%s%s", code, out, errb)
 	}
+	// The diagnosis comes first; what the log holds goes to stderr.
+	if !strings.HasPrefix(out, "diagnosis: ") || strings.Contains(out, "events, ids") || !strings.Contains(errb, "events, ids") {
+		t.Errorf("stdout does not start with the diagnosis:\n%s\nstderr:\n%s", out, errb)
+	}
 	sum := readReproSummary(t, dir)
 	if sum.Reproduced || len(sum.NotModelled) != 1 || sum.NotModelled[0] != 9318 || !strings.Contains(sum.Reason, "9318") {
 		t.Errorf("summary: reproduced %v not_modelled %v reason %q", sum.Reproduced, sum.NotModelled, sum.Reason)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mtastorm/mtastorm/faults"
 	"github.com/mtastorm/mtastorm/mtastub/eventlog"
 	"github.com/mtastorm/mtastorm/mtastub/kernel"
 )
@@ -65,25 +66,40 @@ type Diagnosis struct {
 	Hypotheses []Hypothesis `json:"hypotheses"`
 }
 
+// familyDefect is the defect each family's fault triggers in a build that
+// carries it (CATALOGUE.md C2); the other families make network conditions.
+var familyDefect = map[string]string{FamilyCycle: kernel.KBQ152877, FamilyTruncate: kernel.KBQ152877,
+	FamilyLatency: kernel.KBQ152877, FamilySlice: kernel.KBQ152877, FamilySlowLink: kernel.KBQ229643,
+	FamilyDrop: kernel.KBQ232602, FamilySliceShort: kernel.KBQ247419}
+
 // hypothesisOf names the KB entry a plan stands for: the defect its family
-// triggers when its build carries it, else the network condition it makes.
+// triggers when its build carries it, else the network condition its faults
+// make (CATALOGUE.md C3): a reset Q169143, more associations than KCBs
+// Q166602, a refusal Q170056 when the log shows the refused connect (9215),
+// any other link trouble Q175354. (drop-mid-transfer under a build without
+// Q232602 is a refusal like the refuse family's.)
 func hypothesisOf(p Plan, customer Signature) (kb, kind string) {
 	b, _ := kernel.LookupBuild(p.Mode)
-	defect := map[string]string{FamilyCycle: kernel.KBQ152877, FamilyTruncate: kernel.KBQ152877,
-		FamilyLatency: kernel.KBQ152877, FamilySlice: kernel.KBQ152877, FamilySlowLink: kernel.KBQ229643,
-		FamilyDrop: kernel.KBQ232602, FamilySliceShort: kernel.KBQ247419}[p.Family]
-	if defect != "" && slices.Contains(b.Defects, defect) {
+	if defect := familyDefect[p.Family]; defect != "" && slices.Contains(b.Defects, defect) {
 		return defect, KindDefect
 	}
-	switch p.Family {
-	case FamilyReset:
-		return "Q169143", KindCondition
-	case FamilyPressure:
+	if p.Family == FamilyPressure {
 		return "Q166602", KindCondition
-	case FamilyRefuse:
-		if customer.Has(eventlog.IDConnectRefused) {
-			return "Q170056", KindCondition
+	}
+	fs := p.Faults
+	if len(fs) == 0 { // a plan named by its family alone: the family's first variant
+		if g := grid(p.Family); len(g) > 0 {
+			fs = g[0].Faults
 		}
+	}
+	has := func(typ string) bool {
+		return slices.ContainsFunc(fs, func(f FaultPlan) bool { return f.Type == typ })
+	}
+	switch {
+	case has(faults.TypeReset):
+		return "Q169143", KindCondition
+	case has(faults.TypeRefuse) && customer.Has(eventlog.IDConnectRefused):
+		return "Q170056", KindCondition
 	}
 	return "Q175354", KindCondition
 }
@@ -135,20 +151,29 @@ func (o *Outcome) Diagnose(log string) Diagnosis {
 }
 
 // Lines renders the diagnosis for a terminal: the first line names the top
-// KB, its title, the build and the service pack that fixes it; then up to
-// n runner-ups with their scores, hit rates and the IDs they do not explain.
+// KB, its title, the build and the service pack that fixes it (for a log
+// no hypothesis reproduces, it says so first and names the IDs the closest
+// one did not produce); then up to n runner-ups with their scores, hit
+// rates and the IDs they do not explain.
 func (d Diagnosis) Lines(n int) string {
 	if len(d.Hypotheses) == 0 {
-		return "diagnosis: none (no candidate ran)\n"
+		return fmt.Sprintf("diagnosis: NOT reproduced, no hypothesis ran: %s\n", d.Reason)
 	}
 	var b strings.Builder
 	top := d.Hypotheses[0]
-	verdict := "best guess, NOT reproduced"
 	if d.Reproduced {
-		verdict = "reproduced"
+		fmt.Fprintf(&b, "diagnosis: %s %s — %s; %s (reproduced, score %.3f, hit rate %s)\n",
+			top.KB, top.Title, fixText(top), top.Fault, top.Score, hitText(top))
+	} else {
+		// No hypothesis reproduces the log: say so first, with the IDs the
+		// closest one could not produce, then name it as a guess.
+		could := ""
+		if len(top.NotExplained) > 0 {
+			could = fmt.Sprintf(": no hypothesis produced %s", idList(top.NotExplained))
+		}
+		fmt.Fprintf(&b, "diagnosis: NOT reproduced%s; closest %s %s — %s; %s (score %.3f, hit rate %s)\n",
+			could, top.KB, top.Title, fixText(top), top.Fault, top.Score, hitText(top))
 	}
-	fmt.Fprintf(&b, "diagnosis: %s %s — %s; %s (%s, score %.3f, hit rate %s)\n",
-		top.KB, top.Title, fixText(top), top.Fault, verdict, top.Score, hitText(top))
 	for i, h := range d.Hypotheses[1:] {
 		if i == n {
 			break

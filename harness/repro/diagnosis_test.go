@@ -62,6 +62,19 @@ func TestDiagnosisRanksHypotheses(t *testing.T) {
 	if !strings.HasPrefix(o.String(), lines[0]+"\n") {
 		t.Errorf("the outcome's first line is not the diagnosis:\n%s", o.String())
 	}
+	// Not reproduced: the first line says so and names what the closest
+	// hypothesis did not produce.
+	no := *o
+	no.Reproduced = false
+	first := strings.SplitN(no.Diagnose("log.jsonl").Lines(3), "\n", 2)[0]
+	if !strings.HasPrefix(first, "diagnosis: NOT reproduced") || !strings.Contains(first, "closest Q247419") {
+		t.Errorf("not reproduced, first line %q", first)
+	}
+	no.Trials = trials[1:2] // the fixed build's run alone: it logged no 1277
+	first = strings.SplitN(no.Diagnose("log.jsonl").Lines(3), "\n", 2)[0]
+	if !strings.Contains(first, "no hypothesis produced") || !strings.Contains(first, "1277") {
+		t.Errorf("not reproduced, first line %q does not name 1277", first)
+	}
 	dir := t.TempDir()
 	if err := o.Write(dir, "log.jsonl"); err != nil {
 		t.Fatal(err)
@@ -97,6 +110,8 @@ func TestHypothesisOf(t *testing.T) {
 		{FamilyReset, "5.5-sp4", "Q169143", KindCondition},
 		{FamilyPressure, "sp2", "Q166602", KindCondition},
 		{FamilyRefuse, "sp2", "Q170056", KindCondition},
+		{FamilyDrop, "5.5-sp3", "Q170056", KindCondition}, // a refusal mid-transfer, fixed build
+		{FamilySliceShort, "5.5-sp4", "Q175354", KindCondition},
 	} {
 		kb, kind := hypothesisOf(Plan{Family: c.family, Mode: c.mode}, outage)
 		if kb != c.kb || kind != c.kind {

@@ -74,17 +74,78 @@
 //
 // # Accuracy out of sample
 //
-// (Issue 14 adds the 5.5 builds and the KB families to the hypotheses. The
-// figures below are over the hypotheses of issue 11, the seven families
-// under the two 4.0 builds, as TestLeaveOneOutAccuracy measures them; with
-// every recorded hypothesis, TestLeaveOneOutAccuracyCatalogue measures
-// 11/14 = 0.79 on the same 14 logs, none with a banner: the Milan shortage
-// (Q166602) is taken for a 5.5-sp2 slow link (Q229643, the same 1004
-// [3 20 1 4] then 9156, as CATALOGUE.md warns), and the Lisbon refusal
-// (9215, 1004) for a link dropped mid-transfer under 5.5-sp3 — the same
-// network condition, another family. No weight was refitted for them.)
+// The figure is leave-one-out top-1 accuracy over recorded lab runs
+// (testdata/runs/lab: one run of every family under each of its builds):
+// each log is diagnosed with the parameters (weights on a 0.05 grid,
+// threshold 0.60–0.90) fitted on the others, by the search's decision rule
+// (the best run names the KB entry through the family and build, as
+// [Outcome.Diagnose] does; reproduced when it reaches the threshold and
+// misses no catalogued ID).
 //
-// testdata/oos holds nine more customer logs, written before any weight was
+// Over the catalogue (issue 14, TestLeaveOneOutAccuracyCatalogue): 24 logs
+// — the five of testdata/ and 19 of testdata/oos, at least two for each of
+// the eight entries of CATALOGUE.md C2 and C3; ten of them (manifest.json
+// "issue": 14, for Q229643, Q232602, Q247419, Q166602, Q169143, Q170056
+// and Q175354, with and without banners and restarts) were written from the
+// catalogue and the KB articles and committed before anything was measured
+// on them. A log with a banner is compared with each family's run under
+// the banner's build (a family not recorded under it stands in with its run
+// under a build that agrees on the family's defect, the same product first);
+// a log with 9299 with the runs followed by B's restart, as the search runs
+// them. Correct means the expected KB named first with the expected verdict
+// (the RPC log: not reproduced, naming 9318).
+//
+//	as first measured (weights untouched)                 18/24 = 0.75
+//	after two rule fixes, no weight refitted              21/24 = 0.88
+//	shipped parameters: 22/24 on every log, 17/19 out of sample
+//
+// The two fixes, made after the first measurement and said so: the test
+// compared logs with 9299 (Chicago, Frankfurt, Amsterdam, Austin) with runs
+// that never restart, although the search restarts B in every plan for such
+// a log (an error of the measurement, not of the search); and
+// drop-mid-transfer under a build without Q232602 was named Q175354 though
+// its fault is a refusal, which with 9215 in the log is Q170056 (Lisbon,
+// Helsinki): a condition is now named by its plan's faults. No weight or
+// threshold was changed. The confusion when each log is left out (rows:
+// expected, columns: named first; none = not reproduced):
+//
+//	want \ got   Q152877 Q229643 Q232602 Q247419 Q175354 Q170056 Q169143 Q166602 none
+//	Q152877 (7)        6       .       .       .       .       .       .       .    1
+//	Q229643 (2)        .       2       .       .       .       .       .       .    .
+//	Q232602 (2)        .       .       2       .       .       .       .       .    .
+//	Q247419 (2)        .       .       .       1       .       .       .       .    1
+//	Q175354 (4)        .       .       .       .       4       .       .       .    .
+//	Q170056 (2)        .       .       .       .       .       2       .       .    .
+//	Q169143 (2)        .       .       .       .       .       .       2       .    .
+//	Q166602 (2)        .       1       .       .       .       .       .       1    .
+//	none (1)           .       .       .       .       .       .       .       .    1
+//
+// Q152877 vs Q247419: never confused — both end in 1277 repeating a
+// control block, but every Q152877 run logs 1008 (an open error at the
+// responder) and no Q247419 log has one; Singapore (the responder's log
+// alone, 1004 [3 27 2 5] then 1277) is named Q247419 with the shipped
+// parameters (0.764) and falls below the threshold fitted without it
+// (0.60 with other weights: 0.586): not reproduced. The responder-only
+// Q152877 log (Zurich, no 1004) stays the old miss. Q232602 vs Q175354:
+// never confused — 2035 is the difference (Cape Town's link-down log has
+// 4284 + 4287 after a lost association, no 2035). Q229643 vs Q166602: the
+// Milan shortage without a banner (1004 [3 20 1 4], then 9156) is named
+// Q229643 on 5.5-sp2, as CATALOGUE.md warns (the same IDs; the score does
+// not read tuples nor whether mail flows between the 9156s); Lyon's 4.0
+// banner rules the 5.5 defect out and it is named Q166602; both Q229643
+// logs are right. The test bounds these confusions at the measured counts
+// and the accuracy at 0.87. End to end (`mtastorm repro` on each of the 24
+// logs, 60 s budget, 2 cores) 21 get the expected diagnosis with hit_runs
+// 3: not Milan (as above), Zurich, nor Amsterdam, where a pressure
+// follow-up (12 senders: 1277 and 9156 without a leak) outscores the
+// slice-short run 0.898 to 0.766 — the log's leak indicator knows only
+// Q152877's open errors in state 2, not Q247419's responder aborts in
+// state 3 — and its scenario fails verification. Not changed: it was seen
+// on the held-out logs.
+//
+// Over the hypotheses of issue 11 alone (the seven families under the two
+// 4.0 builds, the 14 logs of issue 11; TestLeaveOneOutAccuracy, judged by
+// family and build), testdata/oos held nine customer logs then, written before any weight was
 // looked at again (manifest.json gives the diagnosis each should get: the
 // KB, reproduced or not, the build, the families that model it): Q152877 at
 // three more sites (one the responder's log alone), two outages, a
@@ -119,7 +180,9 @@
 // runs dropped, so the explored set, and the winner, do not depend on which
 // run finished first (the budget share, a wall-clock bound, still does).
 // The hit rates of up to three contenders are measured in one wave when
-// Parallel holds all their seeds, and read in the contenders' order, so the
+// Parallel holds all their seeds and the wave holds at most four runs of
+// one family (nine slow-link runs healing at once timed out the embedded
+// Toxiproxy's API), and read in the contenders' order, so the
 // choice is the one made measuring them in turn; shrinking tries Parallel
 // steps at once and keeps the first in step order that still matches;
 // verification is two runs at once.
@@ -164,6 +227,26 @@
 // the other build. Exploring stops once a candidate scores 0.9 or more, its
 // twin has run and a second plan matches under the same build, or 45% of
 // the budget is spent (75% while no candidate has reached the threshold).
+//
+// That list is the initial batch. What follows is feedback-driven
+// (CATALOGUE.md C6, [FollowUps]): unless the best run scores 0.95 or more
+// and misses no ID of the log, up to two follow-up batches of at most
+// eight plans, at most three of one family, are derived from the runs so
+// far — when the best run missed catalogued IDs of the log, first the
+// neighbours of the best run that did log some of them, then the families predicted to log them (under the
+// banner's build, else the builds predicted to), every variant and pool
+// size not run yet; then the neighbours of up to four best plans (a fault's
+// span doubled or halved, its latency, delay or cycle phases ×1.5 or ×2/3,
+// a cycle train half as long again, the pool doubled when the run logged a
+// core ID the log has not, else halved, twice the traffic, two senders more
+// or fewer). A batch is a function of the earlier runs (in the order they
+// ran) and the seed, not of Parallel nor of timing, so the batches are the
+// same in one process or in the finish phase after a merge of shards; no
+// batch starts after 60% of the budget, and no follow-up is launched that
+// would leave too little for the best candidate's twins, hit rate and
+// verification. Outcome.FollowUps records each
+// batch and why each plan was chosen. The follow-ups compete with the
+// initial batch for the best run; the hit rates come after them.
 // A run lost to an infrastructure failure (a port taken while a proxy was
 // down, on a busy machine) costs only its candidate; the fourth such loss
 // ends the search with an error.
@@ -208,7 +291,11 @@
 // Exploring does not stop before every (KB, build) hypothesis of the
 // candidates has had a run (or the explore share of the budget is spent).
 // A 5.5-sp2 repro scenario restarts the senders with B (its defects stall
-// the initiator). Outcome.String's first line is the top hypothesis.
+// the initiator). Outcome.String's first line is the top hypothesis: its
+// KB, title, build and the service pack that fixes it; for a log no
+// hypothesis reproduces it begins "NOT reproduced" and names the IDs the
+// closest hypothesis did not produce (`mtastorm repro` prints it first on
+// stdout; what the log holds and the progress go to stderr).
 //
 // The log is reproduced when the best candidate scores at least the
 // threshold (so it missed no catalogued ID), hit in at least half of at

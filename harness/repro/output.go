@@ -332,10 +332,10 @@ func (o *Outcome) String() string {
 	var b strings.Builder
 	b.WriteString(o.Diagnose("").Lines(3))
 	if o.Reproduced {
-		fmt.Fprintf(&b, "reproduced: score %.3f (threshold %.2f), mode %s\n", o.Score, Threshold, modeText(o.Mode))
+		fmt.Fprintf(&b, "reproduced: score %.3f (threshold %.2f), mode %s\n", o.Score, Threshold, o.modeText())
 	} else {
 		fmt.Fprintf(&b, "NOT reproduced: %s\n", o.Reason)
-		fmt.Fprintf(&b, "  best score %.3f (threshold %.2f), closest build %s\n", o.Score, Threshold, modeText(o.Mode))
+		fmt.Fprintf(&b, "  best score %.3f (threshold %.2f), closest build %s\n", o.Score, Threshold, o.modeText())
 	}
 	hit := "not measured"
 	if o.HitRuns > 0 {
@@ -378,6 +378,15 @@ func (o *Outcome) String() string {
 		}
 	}
 	return b.String()
+}
+
+// modeText explains the outcome's mode: the log's banner when it names the
+// build (every hypothesis ran under it), else what the scores say.
+func (o *Outcome) modeText() string {
+	if o.Customer.Build != "" && o.Mode != "" {
+		return o.Mode + " (the log's banner names it: every hypothesis ran under it)"
+	}
+	return modeText(o.Mode)
 }
 
 // modeText explains a mode in a few words.

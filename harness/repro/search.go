@@ -68,7 +68,7 @@ type Options struct {
 
 // Step reports one finished run of a search.
 type Step struct {
-	// Phase is explore, hit-rate, shrink or verify.
+	// Phase is explore, refine (a follow-up batch), hit-rate, shrink or verify.
 	Phase string
 	// Trial is the run that finished.
 	Trial Trial
@@ -152,8 +152,11 @@ type Outcome struct {
 	Verified bool
 	Verdict  string
 	Checks   []harness.Check
-	// Trials are every explored candidate, best first.
+	// Trials are every explored candidate, follow-ups included, best first.
 	Trials []Trial
+	// FollowUps are the follow-up batches run after the initial one, with
+	// why each plan was chosen.
+	FollowUps []FollowUp
 	// hitRates are the hit rates measured, by plan key and mode.
 	hitRates map[string]measurement
 }
@@ -351,6 +354,17 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	if len(trials) == 0 {
 		return out, nil
 	}
+	// 2. Follow up: batches derived from what the initial batch scored and
+	// which of the log's events its runs logged or missed (FollowUps).
+	more, rounds, err := s.refine(ctx, trials)
+	if err != nil {
+		return nil, err
+	}
+	out.FollowUps = rounds
+	for _, t := range more {
+		seen[t.Plan.Key()+t.Plan.Mode] = true
+	}
+	trials = append(trials, more...)
 	// Best first; on a tie a build without defects, so that a log both
 	// builds give is not reproduced with the defective one.
 	sort.SliceStable(trials, func(i, j int) bool {
@@ -393,7 +407,7 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 		return out, nil
 	}
 
-	// 2. Hit rate over at least MinSeeds further seeds, for the best
+	// 3. Hit rate over at least MinSeeds further seeds, for the best
 	// candidates in turn until one is robust (hits in at least 2 of 3). No
 	// measurement, no reproduction: a candidate whose seeds the budget
 	// cannot pay for is not measured at all.
@@ -442,14 +456,14 @@ func (s *searcher) search(ctx context.Context) (*Outcome, error) {
 	// strength of one run; the verification runs it twice).
 	s.reserve = 2 * (verifyDuration(best.Plan) + runOverhead)
 
-	// 3. Shrink: keep any smaller plan that still matches as well.
+	// 4. Shrink: keep any smaller plan that still matches as well.
 	final, steps, err := s.shrink(ctx, best)
 	if err != nil {
 		return nil, err
 	}
 	out.Final, out.Shrinks = final, steps
 
-	// 4. Write the expectations and verify the scenario once; fall back to
+	// 5. Write the expectations and verify the scenario once; fall back to
 	// the unshrunk plan if the shrunk one does not pass. Expectations of
 	// the unshrunk plan hold only what every hit of it logged.
 	for _, t := range []Trial{final, best} {
@@ -501,14 +515,27 @@ type measurement struct {
 	runs    []Trial
 }
 
+// maxFamilyAtOnce is the most runs of one family a hit-rate wave holds:
+// nine slow-link runs healing at once (a latency toxic is removed only once
+// its delayed data is out) were seen to time out the embedded Toxiproxy's
+// API on 2 cores, and with it the search.
+const maxFamilyAtOnce = 4
+
 // hitRatesAtOnce measures the hit rate of every contender in one wave of
-// runs when Parallel holds all their seeds and the wave fits in the
-// budget; it returns nil (and runs nothing) otherwise, and the contenders
-// are then measured in turn. The choice made from the rates is the same
+// runs when Parallel holds all their seeds, the wave holds at most
+// maxFamilyAtOnce runs of one family, and it fits in the budget; it
+// returns nil (and runs nothing) otherwise, and the contenders are then
+// measured in turn. The choice made from the rates is the same
 // either way: it reads them in the contenders' order.
 func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measurement, error) {
 	if len(cs) < 2 || len(cs)*s.opts.Seeds > s.opts.Parallel {
 		return nil, nil
+	}
+	perFamily := map[string]int{}
+	for _, c := range cs {
+		if perFamily[c.Plan.Family] += s.opts.Seeds; perFamily[c.Plan.Family] > maxFamilyAtOnce {
+			return nil, nil
+		}
 	}
 	var longest time.Duration
 	var plans []Plan
@@ -819,7 +846,7 @@ func trialOf(p Plan, res *harness.Result, customer Signature) Trial {
 func (s *searcher) step(phase string, t Trial) {
 	s.mu.Lock()
 	s.tried++
-	if phase == "explore" || phase == "shrink" {
+	if phase == "explore" || phase == "refine" || phase == "shrink" {
 		s.best = max(s.best, t.Score)
 	}
 	st := Step{Phase: phase, Trial: t, Tried: s.tried, Elapsed: time.Since(s.start), Best: s.best}
