@@ -13,8 +13,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/mtastorm/mtastorm/faults/toxi"
 )
 
 // Resources a candidate run is counted on to need when Parallel is checked
@@ -253,20 +251,13 @@ func RunPlans(ctx context.Context, customer Signature, plans []Plan, opts Option
 		return nil, err
 	}
 	opts.Name = scenarioName(opts.Name)
-	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now(), backend: opts.Backend}
+	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now()}
 	s.deadline = s.start.Add(24 * time.Hour) // every plan runs: RunPlans has no budget
-	if s.backend == nil {
-		b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{Logger: opts.Logger})
-		if err != nil {
-			return nil, fmt.Errorf("repro: %w", err)
-		}
-		defer func() {
-			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ccancel()
-			_ = b.Close(cctx)
-		}()
-		s.backend = b
+	done, err := s.openBackend(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer done()
 	out, _, err := s.runAll(ctx, "explore", plans)
 	return out, err
 }

@@ -62,9 +62,15 @@ type Options struct {
 	// Name names the generated scenario (default "repro"); it is
 	// lower-cased and stripped of characters a scenario name cannot hold.
 	Name string
-	// Seed is the seed of the first runs (default 152877).
+	// Seed is the seed of the first runs (default DefaultSeed).
 	Seed int64
+
+	// run, when set, replaces harness.Run (tests: a deterministic lab).
+	run func(ctx context.Context, sc *scenario.Scenario) (*harness.Result, error)
 }
+
+// DefaultSeed is the seed of a search's first runs when Options.Seed is 0.
+const DefaultSeed = 152877
 
 // Step reports one finished run of a search.
 type Step struct {
@@ -195,9 +201,9 @@ type searcher struct {
 	mu      sync.Mutex
 	tried   int
 	running int // runs in flight
-	// hypotheses are the (KB, build) pairs of the candidates, true once
-	// one of theirs has run: exploring scores every one before it stops.
-	hypotheses map[string]bool
+	// hypotheses are the (KB, build) pairs of the candidates ("Q152877|sp0"):
+	// exploring scores every one before it stops.
+	hypotheses []string
 	peak       int // most runs in flight at once
 	best       float64
 	infra      int // runs lost to infrastructure failures
@@ -209,58 +215,95 @@ type searcher struct {
 // error only when it cannot search at all (no backend, a run that fails
 // for an infrastructure reason, ctx cancelled); a log that is not
 // reproduced gives an Outcome with Reproduced false.
+//
+// It is the two phases a sharded diagnosis splits between processes, run
+// in one: explore scores the initial hypothesis batch, finish does the
+// rest (see [ExploreShard] and [Merge]).
 func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, error) {
-	if opts.Budget <= 0 {
-		opts.Budget = DefaultBudget
-	}
 	if opts.Seeds == 0 {
 		opts.Seeds = DefaultSeeds
 	}
 	if opts.Seeds < MinSeeds {
 		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
 	}
-	if err := opts.prepareRuns(); err != nil {
-		return nil, err
-	}
-	if opts.Seed == 0 {
-		opts.Seed = 152877
-	}
-	opts.Name = scenarioName(opts.Name)
-	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now()}
-	s.deadline = s.start.Add(opts.Budget)
-	ctx, cancel := context.WithDeadline(ctx, s.deadline)
-	defer cancel()
-	if customer.Events == 0 {
-		return nil, errors.New("repro: the event log holds no MSExchangeMTA events")
-	}
-	s.backend = opts.Backend
-	if s.backend == nil {
-		b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{Logger: opts.Logger})
-		if err != nil {
-			return nil, fmt.Errorf("repro: %w", err)
-		}
-		defer func() {
-			cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ccancel()
-			_ = b.Close(cctx)
-		}()
-		s.backend = b
-	}
-	out, err := s.search(ctx)
+	s, ctx, done, err := open(ctx, customer, opts)
 	if err != nil {
 		return nil, err
 	}
-	out.Tried, out.Elapsed = s.tried, time.Since(s.start)
+	defer done()
+	b := s.batch()
+	results, err := s.explore(ctx, b, nil)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.finish(ctx, results)
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(out), nil
+}
+
+// open checks opts, fills their defaults, and returns a searcher for
+// customer with the budget's deadline on ctx and a Toxiproxy (opts.Backend,
+// or an embedded one that done closes).
+func open(ctx context.Context, customer Signature, opts Options) (*searcher, context.Context, func(), error) {
+	if opts.Budget <= 0 {
+		opts.Budget = DefaultBudget
+	}
+	if err := opts.prepareRuns(); err != nil {
+		return nil, nil, nil, err
+	}
+	if opts.Seed == 0 {
+		opts.Seed = DefaultSeed
+	}
+	opts.Name = scenarioName(opts.Name)
+	if customer.Events == 0 {
+		return nil, nil, nil, errors.New("repro: the event log holds no MSExchangeMTA events")
+	}
+	s := &searcher{opts: opts, log: opts.Logger, customer: customer, start: time.Now()}
+	s.deadline = s.start.Add(opts.Budget)
+	ctx, cancel := context.WithDeadline(ctx, s.deadline)
+	closeBackend, err := s.openBackend(ctx)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, err
+	}
+	return s, ctx, func() { closeBackend(); cancel() }, nil
+}
+
+// openBackend sets the searcher's Toxiproxy: opts.Backend, or an embedded
+// one, closed by the function it returns.
+func (s *searcher) openBackend(ctx context.Context) (func(), error) {
+	s.backend = s.opts.Backend
+	if s.backend != nil || s.opts.run != nil {
+		return func() {}, nil
+	}
+	b, err := toxi.NewEmbedded(ctx, toxi.EmbeddedOptions{Logger: s.opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("repro: %w", err)
+	}
+	s.backend = b
+	return func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ccancel()
+		_ = b.Close(cctx)
+	}, nil
+}
+
+// complete fills what the outcome says of the whole search: its runs, time,
+// launches, concurrency, and the verdict.
+func (s *searcher) complete(out *Outcome) *Outcome {
 	s.mu.Lock()
+	out.Tried, out.Elapsed = s.tried, time.Since(s.start)
 	out.Launches = slices.Clone(s.launches)
-	out.Parallel, out.PeakRunning = opts.Parallel, s.peak
+	out.Parallel, out.PeakRunning = s.opts.Parallel, s.peak
 	s.mu.Unlock()
 	if out.Unreproduced == nil {
-		out.Unreproduced = unreproduced(customer, out.Scenario)
+		out.Unreproduced = unreproduced(s.customer, out.Scenario)
 	}
 	out.Reason = out.reason()
 	out.Reproduced = out.Reason == ""
-	return out, nil
+	return out
 }
 
 // reason says why the outcome is not a reproduction, "" when it is.
@@ -312,44 +355,93 @@ func idList(ids []int) string {
 	return strings.Join(out, ", ")
 }
 
-func (s *searcher) search(ctx context.Context) (*Outcome, error) {
-	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}, NotModelled: s.customer.NotModelled}
-	// 1. Explore: candidates in order of promise, each with its twin in
-	// the other build, two at a time. Verification runs the final plan
-	// with a restart and a recovery bound: keep its worst case back.
-	var trials []Trial
+// batch is the initial hypothesis batch of a search: every candidate of
+// Candidates, in order. Every shard of a diagnosis computes the same one
+// from the same signature and seed.
+func (s *searcher) batch() []Plan {
 	cands := Candidates(s.customer, s.opts.Seed)
-	s.hypotheses = map[string]bool{}
+	// Verification runs the final plan with a restart and a recovery
+	// bound: keep its worst case back.
+	s.hypotheses = nil
+	seen := map[string]bool{}
 	for _, c := range cands {
 		s.reserve = max(s.reserve, verifyDuration(c)+runOverhead)
 		kb, _ := hypothesisOf(c, s.customer)
-		s.hypotheses[kb+"|"+c.Mode] = false
-	}
-	seen := map[string]bool{}
-	if !s.enough(trials) {
-		err := window(ctx, len(cands), s.opts.Parallel,
-			func(i int) bool {
-				return s.launch("explore", cands[i].String(), cands[i].Seed, cands[i].Duration(), s.reserve)
-			},
-			func(ctx context.Context, i int) (Trial, error) {
-				return s.runOne(ctx, "explore", fmt.Sprintf("%s-%d", s.opts.Name, i), cands[i])
-			},
-			func(i int, t Trial, err error, ran bool) (bool, error) {
-				if !ran {
-					return false, nil // does not fit in what is left of the budget
-				}
-				if err != nil {
-					return false, s.lost(ctx, "explore", cands[i], err)
-				}
-				seen[t.Plan.Key()+t.Plan.Mode] = true
-				kb, _ := hypothesisOf(t.Plan, s.customer)
-				s.hypotheses[kb+"|"+t.Plan.Mode] = true
-				trials = append(trials, t)
-				return s.enough(trials), nil
-			})
-		if err != nil {
-			return nil, err
+		if k := kb + "|" + c.Mode; !seen[k] {
+			seen[k] = true
+			s.hypotheses = append(s.hypotheses, k)
 		}
+	}
+	return cands
+}
+
+// explored is one run of the initial batch: the candidate's index in it and
+// its scored trial.
+type explored struct {
+	Index int
+	Trial Trial
+}
+
+// explore scores the initial batch (step 1 of the search): the candidates
+// in order of promise, each with its twin in the other build, Parallel at
+// a time. With owned nil it runs every candidate until the stopping rule
+// ([searcher.enough]) holds over the ordered prefix, the clock included;
+// with owned (a shard's slice, ascending indexes) it runs exactly those,
+// and finish replays the rule over the merged results. A candidate that
+// does not fit in the budget is not run. Results are in index order.
+func (s *searcher) explore(ctx context.Context, cands []Plan, owned []int) ([]explored, error) {
+	idx := owned
+	if idx == nil {
+		idx = make([]int, len(cands))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	var out []explored
+	var trials []Trial
+	if owned == nil && s.enough(trials, true) {
+		return nil, nil
+	}
+	err := window(ctx, len(idx), s.opts.Parallel,
+		func(k int) bool {
+			c := cands[idx[k]]
+			return s.launch("explore", c.String(), c.Seed, c.Duration(), s.reserve)
+		},
+		func(ctx context.Context, k int) (Trial, error) {
+			return s.runOne(ctx, "explore", fmt.Sprintf("%s-%d", s.opts.Name, idx[k]), cands[idx[k]])
+		},
+		func(k int, t Trial, err error, ran bool) (bool, error) {
+			if !ran {
+				return false, nil // does not fit in what is left of the budget
+			}
+			if err != nil {
+				return false, s.lost(ctx, "explore", cands[idx[k]], err)
+			}
+			out = append(out, explored{Index: idx[k], Trial: t})
+			trials = append(trials, t)
+			return owned == nil && s.enough(trials, true), nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// finish is everything a search does after the initial batch: it replays
+// the stopping rule over the batch's results (in index order; a shard ran
+// its whole slice), then decides the mode, measures the hit rates, shrinks
+// and verifies (steps 2 to 4). The single process and a merge of shards
+// both end here, so that the same results give the same diagnosis.
+func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, error) {
+	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}, NotModelled: s.customer.NotModelled}
+	var trials []Trial
+	seen := map[string]bool{}
+	for _, r := range results {
+		if s.enough(trials, false) {
+			break // the single process stopped here
+		}
+		seen[r.Trial.Plan.Key()+r.Trial.Plan.Mode] = true
+		trials = append(trials, r.Trial)
 	}
 	if len(trials) == 0 {
 		return out, nil
@@ -604,11 +696,12 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (hits, n int, runs []Tr
 // enough reports whether exploring can stop: a candidate matches well, its
 // twin in the other build was tried, a second plan matches under the same
 // build (a fallback should the first prove flaky), and every hypothesis
-// (KB entry and build) of the candidates has had a run; or the explore
-// share of the budget is spent: 45% once a candidate reaches the
-// threshold (the rest pays for its hit rate, shrinking and verification),
-// 75% while none has.
-func (s *searcher) enough(trials []Trial) bool {
+// (KB entry and build) of the candidates has had a run; or, with clock,
+// the explore share of the budget is spent: 45% once a candidate reaches
+// the threshold (the rest pays for its hit rate, shrinking and
+// verification), 75% while none has. Without clock it is a function of
+// trials alone, which a merge of shards replays.
+func (s *searcher) enough(trials []Trial, clock bool) bool {
 	best := Trial{Score: -1}
 	for _, t := range trials {
 		if t.Score > best.Score {
@@ -619,7 +712,7 @@ func (s *searcher) enough(trials []Trial) bool {
 	if best.Score >= Threshold {
 		share = 45
 	}
-	if time.Since(s.start) > s.opts.Budget*share/100 {
+	if clock && time.Since(s.start) > s.opts.Budget*share/100 {
 		return true
 	}
 	if len(trials) < 2 {
@@ -628,8 +721,13 @@ func (s *searcher) enough(trials []Trial) bool {
 	if best.Score < 0.9 {
 		return false
 	}
-	for _, ran := range s.hypotheses {
-		if !ran {
+	ran := map[string]bool{}
+	for _, t := range trials {
+		kb, _ := hypothesisOf(t.Plan, s.customer)
+		ran[kb+"|"+t.Plan.Mode] = true
+	}
+	for _, h := range s.hypotheses {
+		if !ran[h] {
 			return false // a hypothesis not scored yet
 		}
 	}
@@ -822,6 +920,9 @@ func (s *searcher) harnessRun(ctx context.Context, sc *scenario.Scenario) (*harn
 		s.running--
 		s.mu.Unlock()
 	}()
+	if s.opts.run != nil {
+		return s.opts.run(ctx, sc)
+	}
 	return harness.Run(ctx, sc, harness.Options{Backend: s.backend, Logger: s.log})
 }
 
