@@ -43,8 +43,12 @@ const usage = `usage:
   mtastorm check DIR    re-judge a saved bundle; rewrites its summary.json, junit.xml and report.html
   mtastorm import EVENTLOG [--json]
       print the signature of an event log (Event Viewer CSV, wevtutil text, events.jsonl)
-  mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--verbose]
-      search for a scenario that reproduces an event log; writes repro.yaml, summary.json, repro_test.go
+  mtastorm repro EVENTLOG [--out DIR] [--budget 60s] [--seeds N] [--seed N] [--parallel N] [--verbose]
+      search for a scenario that reproduces an event log; writes diagnosis.json, repro.yaml, summary.json, repro_test.go
+  mtastorm repro EVENTLOG --shard I/N [--out DIR] [--seed N] [--parallel N]
+      score shard I of N of the hypotheses only (default $JOB_COMPLETION_INDEX/$JOB_COMPLETIONS); writes DIR/shard-I-of-N
+  mtastorm repro merge SHARDDIR... [--out DIR] [--budget 60s] [--seeds N] [--parallel N]
+      finish a sharded diagnosis: the same files as one process
   mtastorm toxiproxy [--host 127.0.0.1] [--port 8474]
       a toxiproxy-server with mtastorm's cut_at toxic registered
   mtastorm bench [--json] [--quick] [--suite] [--readme] [--only GROUPS] [--root DIR] [--toxiproxy-server BIN]
