@@ -190,11 +190,11 @@ func readRanking(t *testing.T, dir string) ranking {
 	return r
 }
 
-// scoreSlack is how far a runner-up's score may lie from the single
+// scoreSlack is how far a hypothesis's score may lie from the single
 // process's: a lab run is real time, so the share of each event ID a run
-// logs (the score's counts part) moves in the third decimal from run to
-// run (slice-short under an outage: 0.659 or 0.661), in one process as
-// between processes. The top hypothesis is compared exactly.
+// logs (the score's counts part) moves in the third decimal from process
+// to process for the same candidate and seed (mixed.csv's cycle+latency
+// sp0: 0.983 or 0.980; slice-short under the outage: 0.659 or 0.661).
 const scoreSlack = 0.02
 
 // TestReproShardsMergeAsOneProcess is the proof on one machine (issue 16
@@ -202,10 +202,11 @@ const scoreSlack = 0.02
 // once, JOB_COMPLETION_INDEX and JOB_COMPLETIONS set as in an Indexed Job,
 // --parallel 4 each: the 16 runs at once of the single process on 2 CPUs)
 // and a merge, and diagnosis.json must rank as the single process's for the
-// same seed: the same top hypothesis (KB, build) with the same score, hit
-// rate and hit_runs, the same (KB, build) hypotheses, each scored within
-// scoreSlack, and the same verdict unless one side's repro.yaml failed
-// its verification runs (real-time runs after the ranking; logged). On two testdata logs: a
+// same seed: the same top hypothesis (KB, build) with the same hit rate
+// and hit_runs, the same (KB, build) hypotheses, every score within
+// scoreSlack (each difference logged), and the same verdict unless one
+// side's repro.yaml failed its verification runs (real-time runs after
+// the ranking; logged). On two testdata logs: a
 // network condition (outage.csv) and the Q152877 defect (mixed.csv).
 // Harness/repro's TestShardsMergeAsSearch proves the same byte for byte on
 // a deterministic lab.
@@ -307,7 +308,7 @@ func compareRanking(t *testing.T, want, got ranking) {
 		}
 	}
 	w, g := want.Hypotheses[0], got.Hypotheses[0]
-	if g.KB != w.KB || g.Build != w.Build || g.Score != w.Score || g.HitRate != w.HitRate || g.HitRuns != w.HitRuns {
+	if d := g.Score - w.Score; g.KB != w.KB || g.Build != w.Build || d > scoreSlack || d < -scoreSlack || g.HitRate != w.HitRate || g.HitRuns != w.HitRuns {
 		t.Errorf("top hypothesis:\n  merge  %s %s %s score %.3f hit rate %.3f over %d\n  single %s %s %s score %.3f hit rate %.3f over %d",
 			g.KB, g.Build, g.Fault, g.Score, g.HitRate, g.HitRuns, w.KB, w.Build, w.Fault, w.Score, w.HitRate, w.HitRuns)
 	}
