@@ -371,7 +371,10 @@
 // difference is logged). ci/shards.sh does the same for a developer and
 // prints the wall times: on 2 busy cores (load 8) the outage log took
 // 22.2 s in one process and 14.5 s for 4 shards at once plus 8.0 s of
-// merge; mixed.csv 31.0 s against 15.0 s + 14.1 s. One machine gains
-// nothing (the single process already keeps 16 runs in flight); the
-// shards' part divides by the machines they get.
+// merge; mixed.csv 31.0 s against 15.0 s + 14.1 s (at load 3.5: 22.1 s
+// against 14.5 s + 8.0 s, 21.9 s against 15.0 s + 11.8 s). At the same 16
+// runs in flight one machine gains nothing; the shards' part divides by
+// the machines they get (4 shards at --parallel 16 each, 64 runs in flight
+// on these 2 cores: 5.7 s + 8.0 s for the outage log, the same ranking;
+// one after another at --parallel 4: 52.4 s).
 package repro
