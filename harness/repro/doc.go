@@ -315,8 +315,8 @@
 // every candidate of [Candidates] for the log's signature and the seed, a
 // list every process computes alike. Finish is all the rest: it replays
 // the stopping rule over the batch's results in candidate order (without
-// the clock: a function of the scores alone), runs the best candidate's
-// twins if the batch did not, decides the mode, measures the hit-rate
+// the clock: a function of the scores alone), runs the follow-up batches
+// and the best candidate's twins if the batch did not, decides the mode, measures the hit-rate
 // seeds of the top hypotheses, shrinks, verifies and ranks. [Search] runs
 // both in one process; [ExploreShard] runs explore for one slice of the
 // batch and [Merge] runs finish over the slices. Finish is one function,
@@ -324,8 +324,8 @@
 // a lab whose runs depend on their scenario and seed alone and checks
 // that 1, 3 and 4 shards merged write diagnosis.json, repro.yaml, the spec
 // and summary.json (clock fields aside) byte for byte as Search does, with
-// and without an early stop. Follow-up batches chosen from the first
-// batch's scores belong to finish too.
+// and without an early stop, follow-up batches included: they are chosen
+// from the batch's results ([FollowUps]) and run in finish.
 //
 // A [Shard] I/N owns the candidates of index i with i % N == I
 // (round-robin: the batch is ordered by promise and groups each family's
@@ -349,8 +349,9 @@
 // hypothesis lists, a missing or duplicate index, and a batch the merging
 // mtastorm computes differently from the shards' (another version). The
 // clock part of the stopping rule (the explore share of the budget) is not
-// replayed: where the single process's budget cuts exploring short, the
-// merge explores the whole batch.
+// replayed, and the merge's --budget starts with the merge: where the
+// single process's budget cuts exploring, the follow-ups or the hit rates
+// short, the merge does not.
 //
 // Lab runs are real time, so the same seed does not always give the same
 // scores: what a run logs depends on the machine keeping millisecond

@@ -429,8 +429,8 @@ func (s *searcher) explore(ctx context.Context, cands []Plan, owned []int) ([]ex
 
 // finish is everything a search does after the initial batch: it replays
 // the stopping rule over the batch's results (in index order; a shard ran
-// its whole slice), then decides the mode, measures the hit rates, shrinks
-// and verifies (steps 2 to 4). The single process and a merge of shards
+// its whole slice), then runs the follow-up batches, decides the mode,
+// measures the hit rates, shrinks and verifies (steps 2 to 5). The single process and a merge of shards
 // both end here, so that the same results give the same diagnosis.
 func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, error) {
 	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}, NotModelled: s.customer.NotModelled}

@@ -244,8 +244,14 @@ func shardsOf(t *testing.T, sig Signature, count int, opts Options) []*ShardResu
 // diagnosis.json, repro.yaml, spec and summary.json (clock fields aside)
 // that Search does, for logs whose exploring stops early (the merge replays
 // the stopping rule over trials the single process never ran) and one
-// explored whole and not reproduced.
+// explored whole and not reproduced, follow-up batches included.
 func TestShardsMergeAsSearch(t *testing.T) {
+	followUps := 0
+	defer func() {
+		if followUps == 0 && !t.Failed() {
+			t.Error("no case ran a follow-up batch: the merge's follow-ups are not compared")
+		}
+	}()
 	for _, c := range []struct {
 		log   string
 		match func(string) bool
@@ -274,6 +280,7 @@ func TestShardsMergeAsSearch(t *testing.T) {
 			if all := len(Candidates(sig, 7)); c.early != (len(single.Trials) < all) {
 				t.Fatalf("single process: %d trials of %d candidates; early stop expected: %v", len(single.Trials), all, c.early)
 			}
+			followUps += len(single.FollowUps)
 			want := written(t, single)
 			for _, n := range []int{1, 3, 4} {
 				merged, err := Merge(context.Background(), shardsOf(t, sig, n, opts), Options{Budget: time.Hour, Parallel: 4, run: opts.run})
