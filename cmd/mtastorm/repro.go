@@ -125,7 +125,7 @@ func reproShard(ctx context.Context, arg, base string, sig repro.Signature, shar
 	if parent == "" {
 		parent = filepath.Join("mtastorm-out", fmt.Sprintf("repro-%s-shards", base))
 	}
-	dir := filepath.Join(parent, repro.ShardDirName(shard))
+	dir := filepath.Join(parent, shard.Dir())
 	stopBar := rf.progress(&opts, stderr)
 	r, err := repro.ExploreShard(ctx, sig, shard, opts)
 	stopBar()

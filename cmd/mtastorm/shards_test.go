@@ -28,7 +28,7 @@ func emptyShard(t *testing.T, log, parent, shard string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(parent, repro.ShardDirName(sh))
+	return filepath.Join(parent, sh.Dir())
 }
 
 func TestReproShardEnv(t *testing.T) {
@@ -260,7 +260,7 @@ func TestReproShardsMergeAsOneProcess(t *testing.T) {
 			// Every candidate scored once, by the shard that owns it.
 			scored := map[int]int{}
 			for i := range 4 {
-				r, err := repro.ReadShard(filepath.Join(shards, repro.ShardDirName(repro.Shard{Index: i, Count: 4})))
+				r, err := repro.ReadShard(filepath.Join(shards, repro.Shard{Index: i, Count: 4}.Dir()))
 				if err != nil {
 					t.Fatal(err)
 				}

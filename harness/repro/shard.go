@@ -237,8 +237,9 @@ func ExploreShard(ctx context.Context, customer Signature, sh Shard, opts Option
 	return r, nil
 }
 
-// ShardDirName is the directory a shard writes under --out: shard-I-of-N.
-func ShardDirName(sh Shard) string { return fmt.Sprintf("shard-%d-of-%d", sh.Index, sh.Count) }
+// Dir is the name of the directory a shard writes under --out:
+// shard-I-of-N.
+func (sh Shard) Dir() string { return fmt.Sprintf("shard-%d-of-%d", sh.Index, sh.Count) }
 
 // Write writes dir/shard.json.
 func (r *ShardResult) Write(dir string) error {

@@ -222,7 +222,7 @@ func shardsOf(t *testing.T, sig Signature, count int, opts Options) []*ShardResu
 			t.Fatal(err)
 		}
 		r.Log = "customer.csv"
-		dir := filepath.Join(root, ShardDirName(sh))
+		dir := filepath.Join(root, sh.Dir())
 		if err := r.Write(dir); err != nil {
 			t.Fatal(err)
 		}
