@@ -77,6 +77,9 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm repro: %v\n", err)
 		return exitUsage
 	}
+	if code := rf.checkMachine(stderr); code != exitPassed {
+		return code
+	}
 	sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {
 		return code
@@ -167,6 +170,9 @@ func reproMergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitUsage
 	}
 	if code := rf.check(stderr); code != exitPassed {
+		return code
+	}
+	if code := rf.checkMachine(stderr); code != exitPassed {
 		return code
 	}
 	var rs []*repro.ShardResult
@@ -271,8 +277,7 @@ func newReproFlags(fs *flag.FlagSet) *reproFlags {
 	return rf
 }
 
-// check validates the shared flags: exit 2 for bad ones, 3 when the
-// machine cannot be read.
+// check validates the shared flags' values: exit 2 for a bad one.
 func (rf *reproFlags) check(stderr io.Writer) int {
 	name := "mtastorm repro"
 	if *rf.budget <= 0 {
@@ -283,6 +288,13 @@ func (rf *reproFlags) check(stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: --seeds %d: the hit rate is measured over at least %d further seeds\n", name, *rf.seeds, repro.MinSeeds)
 		return exitUsage
 	}
+	return exitPassed
+}
+
+// checkMachine checks --parallel against this machine's descriptors and
+// memory: exit 2 when it cannot hold it, 3 when the machine cannot be read.
+func (rf *reproFlags) checkMachine(stderr io.Writer) int {
+	name := "mtastorm repro"
 	if rf.machineErr != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, rf.machineErr)
 		return exitInfra
