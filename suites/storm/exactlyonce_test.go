@@ -104,6 +104,7 @@ var _ = Describe("exactly once under a long storm on one link",
 	Label("fault:cycle", "fault:reset", "fault:truncate", "fault:slice", "speed:soak", "backend:external"), func() {
 		DescribeTable("10,000 messages while the link is cycled 120 times and reset, truncated and sliced in turn",
 			func(ctx SpecContext, mode string) {
+				ownSoak("long storm " + mode)
 				res := Run(ctx, Scenario("exactly-once-storm.yaml", longStorm(mode)))
 
 				n := applied(res)

@@ -62,6 +62,7 @@ func stormScenario(seed int64, rate float64) string {
 var _ = Describe("net storms", Label("fault:storm", "mode:sp2", "speed:soak", "backend:external"), func() {
 	DescribeTable("a seeded storm over six links and four MTAs",
 		func(ctx SpecContext, seed int64, rate float64) {
+			ownSoak(fmt.Sprintf("storm seed %d", seed))
 			res := Run(ctx, Scenario("storm.yaml", stormScenario(seed, rate)))
 
 			Expect(res.Summary.MTAs).To(HaveLen(4))
@@ -81,9 +82,15 @@ var _ = Describe("net storms", Label("fault:storm", "mode:sp2", "speed:soak", "b
 			)
 		},
 		func(seed int64, rate float64) string { return fmt.Sprintf("seed %d, %g/s", seed, rate) },
-		Entry(nil, int64(1), 4.0, SpecTimeout(2*time.Minute)),
-		Entry(nil, int64(2), 4.0, SpecTimeout(2*time.Minute)),
-		Entry(nil, int64(3), 8.0, SpecTimeout(2*time.Minute)),
-		Entry(nil, int64(152877), 8.0, SpecTimeout(2*time.Minute)),
+		stormEntries(),
 	)
 })
+
+// stormEntries makes one table entry per seed of stormSeeds.
+func stormEntries() []TableEntry {
+	var es []TableEntry
+	for _, s := range stormSeeds {
+		es = append(es, Entry(nil, s.seed, s.rate, SpecTimeout(2*time.Minute)))
+	}
+	return es
+}
