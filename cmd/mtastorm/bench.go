@@ -55,6 +55,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *readme {
 		opts.Only = appendMissing(opts.Only, "readme")
 	}
+	if dryRun(ctx) {
+		return exitPassed
+	}
 	switch {
 	case *server != "":
 		opts.ToxiproxyServer = []string{*server}

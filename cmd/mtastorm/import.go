@@ -19,13 +19,16 @@ import (
 // standard input. The log is streamed: memory is bounded by the signature,
 // not the log. A large file read from a terminal shows a progress bar on
 // stderr.
-func importCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the signature as JSON")
 	arg, ok := oneArg(fs, args, "event log", stderr)
 	if !ok {
 		return exitUsage
+	}
+	if dryRun(ctx) {
+		return exitPassed
 	}
 	sig, format, code := loadEventLog(arg, stderr)
 	if code != exitPassed {

@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -91,6 +92,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
+// dryRunKey marks a context under which a command returns exitPassed as
+// soon as its arguments are parsed and checked: before it reads a file,
+// reads the machine's resources, opens a socket or starts a run.
+type dryRunKey struct{}
+
+// dryRun reports whether ctx asks a command to stop once its arguments
+// are parsed and checked (checkArgs).
+func dryRun(ctx context.Context) bool {
+	v, _ := ctx.Value(dryRunKey{}).(bool)
+	return v
+}
+
+// checkArgs parses and checks a mtastorm command line (the arguments after
+// the program name) as the CLI would, and runs nothing: nil when mtastorm
+// would accept it, else an error holding what mtastorm printed. The
+// deployment manifests (deploy/k8s) are tested with it. Paths in args are
+// not opened: they name files in the container, not here.
+func checkArgs(args []string) error {
+	var out strings.Builder
+	ctx := context.WithValue(context.Background(), dryRunKey{}, true)
+	if code := run(ctx, args, io.Discard, &out); code != exitPassed {
+		return fmt.Errorf("mtastorm %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(out.String()))
+	}
+	return nil
+}
+
 // oneArg parses fs and wants exactly one positional argument (what); on
 // anything else it says so on stderr with the usage and returns false.
 func oneArg(fs *flag.FlagSet, args []string, what string, stderr io.Writer) (string, bool) {
@@ -138,6 +165,18 @@ func commonFlags(fs *flag.FlagSet) common {
 	}
 }
 
+// check validates the common flags' values: exit 2, saying why, for a bad one.
+func (c common) check(stderr io.Writer) int {
+	if *c.captureMax != "" {
+		n, err := scenario.ParseSize(*c.captureMax)
+		if err != nil || n < 4096 {
+			fmt.Fprintf(stderr, "mtastorm: --capture-max %q: want a size of at least 4KiB, e.g. 16MiB\n", *c.captureMax)
+			return exitUsage
+		}
+	}
+	return exitPassed
+}
+
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mtastorm run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -146,6 +185,9 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	arg, ok := oneArg(fs, args, "scenario file", stderr)
 	if !ok {
 		return exitUsage
+	}
+	if code := c.check(stderr); code != exitPassed || dryRun(ctx) {
+		return code
 	}
 	sc, err := scenario.Load(arg)
 	if err != nil {
@@ -169,6 +211,9 @@ func replayCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if !ok {
 		return exitUsage
 	}
+	if code := c.check(stderr); code != exitPassed || dryRun(ctx) {
+		return code
+	}
 	sc, err := scenario.Load(filepath.Join(arg, harness.FileScenario))
 	if err != nil {
 		fmt.Fprintf(stderr, "mtastorm: %v\n", err)
@@ -188,12 +233,7 @@ func execute(ctx context.Context, sc *scenario.Scenario, opts harness.Options, c
 	opts.Out, opts.ToxiproxyURL, opts.Timeline = *c.out, *c.url, stdout
 	opts.Capture = *c.capture
 	if *c.captureMax != "" {
-		n, err := scenario.ParseSize(*c.captureMax)
-		if err != nil || n < 4096 {
-			fmt.Fprintf(stderr, "mtastorm: --capture-max %q: want a size of at least 4KiB, e.g. 16MiB\n", *c.captureMax)
-			return exitUsage
-		}
-		opts.CaptureLimit = n
+		opts.CaptureLimit, _ = scenario.ParseSize(*c.captureMax) // checked by c.check
 	}
 	if opts.Out == "" {
 		opts.Out = filepath.Join("mtastorm-out", fmt.Sprintf("%s%s-%s", sc.Name, suffix, time.Now().Format("20060102-150405")))

@@ -77,6 +77,9 @@ func reproCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mtastorm repro: %v\n", err)
 		return exitUsage
 	}
+	if dryRun(ctx) {
+		return exitPassed // --parallel is checked against the machine it runs on
+	}
 	if code := rf.checkMachine(stderr); code != exitPassed {
 		return code
 	}
@@ -171,6 +174,9 @@ func reproMergeCmd(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if code := rf.check(stderr); code != exitPassed {
 		return code
+	}
+	if dryRun(ctx) {
+		return exitPassed // --parallel is checked against the machine it runs on
 	}
 	if code := rf.checkMachine(stderr); code != exitPassed {
 		return code

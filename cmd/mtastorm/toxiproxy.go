@@ -57,6 +57,9 @@ func toxiproxyCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "mtastorm toxiproxy: --port %q is not a port number (0-65535)\n", *port)
 		return exitUsage
 	}
+	if dryRun(ctx) {
+		return exitPassed
+	}
 
 	logOut := &toxiproxyLogWriter{w: stderr}
 	logger := zerolog.New(logOut).Level(zerolog.WarnLevel).With().Timestamp().Logger()
