@@ -113,7 +113,8 @@ func checkArgs(args []string) error {
 	var out strings.Builder
 	ctx := context.WithValue(context.Background(), dryRunKey{}, true)
 	if code := run(ctx, args, io.Discard, &out); code != exitPassed {
-		return fmt.Errorf("mtastorm %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(out.String()))
+		msg, _, _ := strings.Cut(strings.TrimSpace(out.String()), "\nusage:")
+		return fmt.Errorf("mtastorm %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(msg))
 	}
 	return nil
 }
