@@ -238,3 +238,38 @@ func TestQ152877SP0(t *testing.T) {
 		t.Errorf("recovery_s is null")
 	}
 }
+
+// TestCheckArgs: checkArgs accepts what the CLI accepts and refuses what it
+// refuses, naming the flag, without reading any file it names or running
+// anything (the paths below do not exist here).
+func TestCheckArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" accepted, else part of the error
+	}{
+		{[]string{"run", "/nowhere/s.yaml", "--seed", "7", "--capture-max", "16MiB"}, ""},
+		{[]string{"run", "/nowhere/s.yaml", "--capture-max", "1KiB"}, "--capture-max"},
+		{[]string{"run", "/nowhere/s.yaml", "--sed", "7"}, "flag provided but not defined: -sed"},
+		{[]string{"run"}, "want one scenario file, got 0"},
+		{[]string{"replay", "/nowhere/bundle", "--out", "/nowhere/out"}, ""},
+		{[]string{"check", "/nowhere/bundle"}, ""},
+		{[]string{"import", "/nowhere/log.csv", "--json"}, ""},
+		{[]string{"repro", "/nowhere/log.csv", "--out", "/nowhere", "--parallel", "6"}, ""},
+		{[]string{"repro", "/nowhere/log.csv", "--budget", "0s"}, "--budget must be positive"},
+		{[]string{"repro", "/nowhere/log.csv", "--parallel", "x"}, `invalid value "x" for flag -parallel`},
+		{[]string{"toxiproxy", "--port", "8474"}, ""},
+		{[]string{"toxiproxy", "--port", "http"}, "not a port number"},
+		{[]string{"bench", "--quick", "--only", "nosuchgroup"}, "unknown group"},
+		{[]string{"fly"}, `unknown command "fly"`},
+	} {
+		err := checkArgs(tc.args)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("checkArgs(%q) = %v, want nil", tc.args, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("checkArgs(%q) = %v, want an error holding %q", tc.args, err, tc.want)
+		case err != nil && strings.Contains(err.Error(), "usage:"):
+			t.Errorf("checkArgs(%q): the error carries the whole usage: %v", tc.args, err)
+		}
+	}
+}
