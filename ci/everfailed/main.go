@@ -2,7 +2,7 @@
 // (the nightly's) and lists every spec that failed in any of them: how many
 // runs it failed of how many it ran, its labels, location, the reports (and
 // shards) it failed in, and its first failure message. It ends with the
-// line "N specs, N reports, N shards, N ever failed" and exits 1 when a
+// line "N specs, N reports[, N of N shards], N ever failed" and exits 1 when a
 // spec ever failed, a suite failed (e.g. in BeforeSuite), no spec passed in
 // any report (so an empty nightly cannot pass), or a shard or one of its
 // reports is missing; 2 on bad usage or an unreadable report.
@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: everfailed GINKGO_JSON_REPORT... | everfailed SHARDS_DIR...")
 		return 2
 	}
-	files, shards, problems, err := inputs(args)
+	files, present, count, problems, err := inputs(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "everfailed:", err)
 		return 2
@@ -133,7 +133,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, p := range problems {
 		fmt.Fprintf(stdout, "MISSING %s\n", p)
 	}
-	fmt.Fprintf(stdout, "%d specs, %d reports, %d shards, %d ever failed\n", len(specs), len(files), shards, len(ever))
+	shards := ""
+	if count > 0 {
+		shards = fmt.Sprintf(", %d of %d shards", present, count)
+	}
+	fmt.Fprintf(stdout, "%d specs, %d reports%s, %d ever failed\n", len(specs), len(files), shards, len(ever))
 	if len(ever) > 0 || suitesFailed > 0 || passed == 0 || len(problems) > 0 {
 		return 1
 	}
@@ -141,14 +145,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // inputs turns the arguments into report files. Files are taken as they
-// are (shards is 0). Folders are searched for shard folders; problems name
-// each missing shard or report. Mixing files and folders is an error.
-func inputs(args []string) (files []string, shards int, problems []string, err error) {
+// are (count is 0). Folders are searched for shard folders: present of
+// count shards were found, and problems name each missing shard or report.
+// Mixing files and folders is an error.
+func inputs(args []string) (files []string, present, count int, problems []string, err error) {
 	var dirs []string
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, 0, 0, nil, err
 		}
 		if st.IsDir() {
 			dirs = append(dirs, a)
@@ -157,10 +162,10 @@ func inputs(args []string) (files []string, shards int, problems []string, err e
 		}
 	}
 	if len(dirs) == 0 {
-		return files, 0, nil, nil
+		return files, 0, 0, nil, nil
 	}
 	if len(files) > 0 {
-		return nil, 0, nil, fmt.Errorf("give report files or shard folders, not both (files %v, folders %v)", files, dirs)
+		return nil, 0, 0, nil, fmt.Errorf("give report files or shard folders, not both (files %v, folders %v)", files, dirs)
 	}
 	found := map[shard.Shard][]string{} // shard -> its folders
 	for _, d := range dirs {
@@ -181,16 +186,15 @@ func inputs(args []string) (files []string, shards int, problems []string, err e
 			return filepath.SkipDir
 		})
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, 0, 0, nil, err
 		}
 		if n == 0 {
-			return nil, 0, nil, fmt.Errorf("%s: no shard-I-of-N folder in it", d)
+			return nil, 0, 0, nil, fmt.Errorf("%s: no shard-I-of-N folder in it", d)
 		}
 	}
-	count := 0
 	for sh, paths := range found {
 		if count != 0 && sh.Count != count {
-			return nil, 0, nil, fmt.Errorf("shards of different counts: %d and %d (%s)", count, sh.Count, paths[0])
+			return nil, 0, 0, nil, fmt.Errorf("shards of different counts: %d and %d (%s)", count, sh.Count, paths[0])
 		}
 		count = sh.Count
 	}
@@ -202,11 +206,11 @@ func inputs(args []string) (files []string, shards int, problems []string, err e
 			problems = append(problems, fmt.Sprintf("shard %v: no %s folder under %s (the shard did not run or its reports were not collected)", sh, sh.Dir(), strings.Join(dirs, " ")))
 			continue
 		case len(paths) > 1:
-			return nil, 0, nil, fmt.Errorf("shard %v: %d folders: %s", sh, len(paths), strings.Join(paths, " "))
+			return nil, 0, 0, nil, fmt.Errorf("shard %v: %d folders: %s", sh, len(paths), strings.Join(paths, " "))
 		}
 		rs, missing, err := shardReports(paths[0])
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, 0, 0, nil, err
 		}
 		for _, m := range missing {
 			problems = append(problems, fmt.Sprintf("shard %v: report %s (the run did not finish)", sh, m))
@@ -215,8 +219,9 @@ func inputs(args []string) (files []string, shards int, problems []string, err e
 			problems = append(problems, fmt.Sprintf("shard %v: no soak.json or ginkgo.json in %s", sh, paths[0]))
 		}
 		files = append(files, rs...)
+		present++
 	}
-	return files, count, problems, nil
+	return files, present, count, problems, nil
 }
 
 // shardReports lists the Ginkgo reports in one shard folder, and those its

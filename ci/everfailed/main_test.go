@@ -80,7 +80,7 @@ func TestShardsMergedFailureNamesShard(t *testing.T) {
 		"FAILED 1 of 1 runs: seed 3",
 		"in shard 2/4 (",
 		"seed 3 broke",
-		"5 specs, 8 reports, 4 shards, 1 ever failed",
+		"5 specs, 8 reports, 4 of 4 shards, 1 ever failed",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
