@@ -113,7 +113,9 @@ func checkArgs(args []string) error {
 	var out strings.Builder
 	ctx := context.WithValue(context.Background(), dryRunKey{}, true)
 	if code := run(ctx, args, io.Discard, &out); code != exitPassed {
+		// The message, without the usage or the flag list printed after it.
 		msg, _, _ := strings.Cut(strings.TrimSpace(out.String()), "\nusage:")
+		msg, _, _ = strings.Cut(msg, "\nUsage of ")
 		return fmt.Errorf("mtastorm %s: exit %d: %s", strings.Join(args, " "), code, strings.TrimSpace(msg))
 	}
 	return nil

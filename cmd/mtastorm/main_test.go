@@ -268,7 +268,7 @@ func TestCheckArgs(t *testing.T) {
 			t.Errorf("checkArgs(%q) = %v, want nil", tc.args, err)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("checkArgs(%q) = %v, want an error holding %q", tc.args, err, tc.want)
-		case err != nil && strings.Contains(err.Error(), "usage:"):
+		case err != nil && (strings.Contains(err.Error(), "usage:") || strings.Contains(err.Error(), "Usage of")):
 			t.Errorf("checkArgs(%q): the error carries the whole usage: %v", tc.args, err)
 		}
 	}
