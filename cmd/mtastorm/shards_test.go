@@ -41,12 +41,12 @@ func TestReproShardEnv(t *testing.T) {
 		{"1", "4", nil, exitPassed, "shard-1-of-4"},
 		{"1", "", nil, exitUsage, "JOB_COMPLETIONS is not"},
 		{"", "4", nil, exitUsage, "JOB_COMPLETION_INDEX is not"},
-		{"4", "4", nil, exitUsage, `JOB_COMPLETION_INDEX="4"`},
-		{"one", "4", nil, exitUsage, `JOB_COMPLETION_INDEX="one"`},
-		{"0", "x", nil, exitUsage, `JOB_COMPLETIONS="x"`},
+		{"4", "4", nil, exitUsage, `$JOB_COMPLETION_INDEX=4, $JOB_COMPLETIONS=4": index 4`},
+		{"one", "4", nil, exitUsage, `$JOB_COMPLETION_INDEX=one, $JOB_COMPLETIONS=4": index "one" is not a number`},
+		{"0", "x", nil, exitUsage, `$JOB_COMPLETIONS=x": count "x" is not a number`},
 		// An explicit --shard wins, over malformed variables too.
 		{"one", "4", []string{"--shard", "2/3"}, exitPassed, "shard-2-of-3"},
-		{"1", "4", []string{"--shard", "3/3"}, exitUsage, "not in 0..2"},
+		{"1", "4", []string{"--shard", "3/3"}, exitUsage, `"3/3": index 3: want 0 to 2`},
 	} {
 		t.Run(fmt.Sprintf("%s=%s,%s=%s,%v", repro.EnvShardIndex, c.index, repro.EnvShardCount, c.count, c.args), func(t *testing.T) {
 			t.Setenv(repro.EnvShardIndex, c.index)

@@ -11,17 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mtastorm/mtastorm/internal/shard"
 )
 
 // Environment variables of a Kubernetes Indexed Job: the pod's index, set by
 // the Job controller, and the Job's completions, which the manifest sets
 // (Kubernetes does not). Together they are the default shard.
 const (
-	EnvShardIndex = "JOB_COMPLETION_INDEX"
-	EnvShardCount = "JOB_COMPLETIONS"
+	EnvShardIndex = shard.EnvIndex
+	EnvShardCount = shard.EnvCount
 )
 
 // FileShard is the file of a shard directory.
@@ -31,59 +32,19 @@ const FileShard = "shard.json"
 const shardVersion = 1
 
 // Shard is one slice of a diagnosis's initial hypothesis batch: index
-// Index of Count. It owns the candidates whose index i in the batch has
+// Index of Count (internal/shard's partition, shared with the soak
+// shards). It owns the candidates whose index i in the batch has
 // i % Count == Index (round-robin): the batch is ordered by promise and
 // groups a family's variants, so dealing it out spreads the promising and
 // the long runs evenly, and no two shards differ by more than one
 // candidate.
-type Shard struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
-}
-
-// String is "I/N".
-func (sh Shard) String() string { return fmt.Sprintf("%d/%d", sh.Index, sh.Count) }
-
-// Owns reports whether the candidate of index i belongs to the shard.
-func (sh Shard) Owns(i int) bool { return sh.Count > 0 && i%sh.Count == sh.Index }
-
-// Indexes returns the indexes of a batch of n candidates the shard owns,
-// ascending.
-func (sh Shard) Indexes(n int) []int {
-	out := []int{}
-	for i := sh.Index; i < n; i += sh.Count {
-		out = append(out, i)
-	}
-	return out
-}
-
-// validate checks 0 ≤ Index < Count.
-func (sh Shard) validate() error {
-	if sh.Count < 1 {
-		return fmt.Errorf("%d shards: at least 1", sh.Count)
-	}
-	if sh.Index < 0 || sh.Index >= sh.Count {
-		return fmt.Errorf("shard index %d is not in 0..%d", sh.Index, sh.Count-1)
-	}
-	return nil
-}
+type Shard = shard.Shard
 
 // ParseShard parses "I/N" (0 ≤ I < N).
 func ParseShard(s string) (Shard, error) {
-	i, n, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return Shard{}, fmt.Errorf("repro: shard %q: want I/N, e.g. 0/4", s)
-	}
-	var sh Shard
-	var err error
-	if sh.Index, err = strconv.Atoi(i); err != nil {
-		return Shard{}, fmt.Errorf("repro: shard %q: index %q is not a number", s, i)
-	}
-	if sh.Count, err = strconv.Atoi(n); err != nil {
-		return Shard{}, fmt.Errorf("repro: shard %q: count %q is not a number", s, n)
-	}
-	if err := sh.validate(); err != nil {
-		return Shard{}, fmt.Errorf("repro: shard %q: %w", s, err)
+	sh, err := shard.Parse(s)
+	if err != nil {
+		return Shard{}, fmt.Errorf("repro: %w", err)
 	}
 	return sh, nil
 }
@@ -91,26 +52,23 @@ func ParseShard(s string) (Shard, error) {
 // ShardFromEnv returns the shard JOB_COMPLETION_INDEX and JOB_COMPLETIONS
 // name (read with getenv), and whether they name one: neither set is no
 // shard. One set without the other, or a value that is not a number in
-// range, is an error naming the variable.
+// range, is an error naming the variable. $MTASTORM_SHARD is not read:
+// ci/nightly.sh exports it to shard the soak seeds, and it must not
+// shard a diagnosis run inside the nightly.
 func ShardFromEnv(getenv func(string) string) (Shard, bool, error) {
-	is, ns := strings.TrimSpace(getenv(EnvShardIndex)), strings.TrimSpace(getenv(EnvShardCount))
-	switch {
-	case is == "" && ns == "":
+	sh, ok, err := shard.FromEnv(func(k string) string {
+		if k == shard.EnvShard {
+			return ""
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return Shard{}, false, fmt.Errorf("repro: %w", err)
+	}
+	if !ok {
 		return Shard{}, false, nil
-	case ns == "":
-		return Shard{}, false, fmt.Errorf("repro: %s=%s is set but %s is not: set it to the Job's completions (the shard count)", EnvShardIndex, is, EnvShardCount)
-	case is == "":
-		return Shard{}, false, fmt.Errorf("repro: %s=%s is set but %s is not (the Job controller sets it in an Indexed Job)", EnvShardCount, ns, EnvShardIndex)
 	}
-	n, err := strconv.Atoi(ns)
-	if err != nil || n < 1 {
-		return Shard{}, false, fmt.Errorf("repro: %s=%q: want a shard count of at least 1", EnvShardCount, ns)
-	}
-	i, err := strconv.Atoi(is)
-	if err != nil || i < 0 || i >= n {
-		return Shard{}, false, fmt.Errorf("repro: %s=%q: want a shard index in 0..%d (%s=%d)", EnvShardIndex, is, n-1, EnvShardCount, n)
-	}
-	return Shard{Index: i, Count: n}, true, nil
+	return sh, true, nil
 }
 
 // ShardResult is shard.json: what one shard scored of the initial batch,
@@ -188,7 +146,7 @@ func BatchHash(cands []Plan) string {
 // run (no stopping rule: the merge replays it over the whole batch), as
 // many at once as opts.Parallel, within opts.Budget.
 func ExploreShard(ctx context.Context, customer Signature, sh Shard, opts Options) (*ShardResult, error) {
-	if err := sh.validate(); err != nil {
+	if err := sh.Validate(); err != nil {
 		return nil, fmt.Errorf("repro: shard %s: %w", sh, err)
 	}
 	fp, err := Fingerprint(customer)
@@ -237,10 +195,6 @@ func ExploreShard(ctx context.Context, customer Signature, sh Shard, opts Option
 	return r, nil
 }
 
-// Dir is the name of the directory a shard writes under --out:
-// shard-I-of-N.
-func (sh Shard) Dir() string { return fmt.Sprintf("shard-%d-of-%d", sh.Index, sh.Count) }
-
 // Write writes dir/shard.json.
 func (r *ShardResult) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -282,7 +236,7 @@ func ReadShard(dir string) (*ShardResult, error) {
 	if r.Version != shardVersion {
 		return nil, bad("version %d, this mtastorm reads version %d", r.Version, shardVersion)
 	}
-	if err := r.Shard.validate(); err != nil {
+	if err := r.Shard.Validate(); err != nil {
 		return nil, bad("shard %s: %v", r.Shard, err)
 	}
 	if fp, err := Fingerprint(r.Customer); err != nil || fp != r.Fingerprint {

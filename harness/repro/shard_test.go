@@ -26,11 +26,11 @@ func TestParseShard(t *testing.T) {
 		want Shard
 		err  string
 	}{
-		{"0/4", Shard{0, 4}, ""},
-		{"3/4", Shard{3, 4}, ""},
-		{" 0/1 ", Shard{0, 1}, ""},
-		{"4/4", Shard{}, "not in 0..3"},
-		{"-1/4", Shard{}, "not in 0..3"},
+		{"0/4", Shard{Index: 0, Count: 4}, ""},
+		{"3/4", Shard{Index: 3, Count: 4}, ""},
+		{" 0/1 ", Shard{Index: 0, Count: 1}, ""},
+		{"4/4", Shard{}, "want 0 to 3"},
+		{"-1/4", Shard{}, "want 0 to 3"},
 		{"0/0", Shard{}, "at least 1"},
 		{"1", Shard{}, "want I/N"},
 		{"a/4", Shard{}, `index "a"`},
@@ -54,15 +54,15 @@ func TestShardFromEnv(t *testing.T) {
 		err          string // the error must name this
 	}{
 		{"", "", Shard{}, false, ""},
-		{"2", "4", Shard{2, 4}, true, ""},
-		{"0", "1", Shard{0, 1}, true, ""},
+		{"2", "4", Shard{Index: 2, Count: 4}, true, ""},
+		{"0", "1", Shard{Index: 0, Count: 1}, true, ""},
 		{"2", "", Shard{}, false, EnvShardCount + " is not"},
 		{"", "4", Shard{}, false, EnvShardIndex + " is not"},
-		{"4", "4", Shard{}, false, EnvShardIndex + `="4"`},
-		{"x", "4", Shard{}, false, EnvShardIndex + `="x"`},
-		{"-1", "4", Shard{}, false, EnvShardIndex + `="-1"`},
-		{"0", "zero", Shard{}, false, EnvShardCount + `="zero"`},
-		{"0", "0", Shard{}, false, EnvShardCount + `="0"`},
+		{"4", "4", Shard{}, false, "$JOB_COMPLETION_INDEX=4, $JOB_COMPLETIONS=4\": index 4: want 0 to 3"},
+		{"x", "4", Shard{}, false, `index "x" is not a number`},
+		{"-1", "4", Shard{}, false, "index -1: want 0 to 3"},
+		{"0", "zero", Shard{}, false, `count "zero" is not a number`},
+		{"0", "0", Shard{}, false, "count 0: want at least 1"},
 	} {
 		env := map[string]string{EnvShardIndex: c.index, EnvShardCount: c.count}
 		got, ok, err := ShardFromEnv(func(k string) string { return env[k] })
@@ -73,43 +73,6 @@ func TestShardFromEnv(t *testing.T) {
 		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 			t.Errorf("%s: error %v; want one naming %q", name, err, c.err)
 		}
-	}
-}
-
-// TestShardIndexes checks the arithmetic: for every count, the shards'
-// slices are disjoint, cover the batch, are ascending, differ in size by
-// at most one, and agree with Owns.
-func TestShardIndexes(t *testing.T) {
-	for _, n := range []int{0, 1, 5, 77} {
-		for count := 1; count <= 9; count++ {
-			seen := make([]int, n)
-			lo, hi := n, 0
-			for i := range count {
-				sh := Shard{i, count}
-				idx := sh.Indexes(n)
-				if !slices.IsSorted(idx) {
-					t.Errorf("%s of %d: %v not ascending", sh, n, idx)
-				}
-				for _, k := range idx {
-					seen[k]++
-					if !sh.Owns(k) {
-						t.Errorf("%s of %d: Indexes has %d, Owns says no", sh, n, k)
-					}
-				}
-				lo, hi = min(lo, len(idx)), max(hi, len(idx))
-			}
-			for k, c := range seen {
-				if c != 1 {
-					t.Errorf("%d shards of %d: index %d in %d shards", count, n, k, c)
-				}
-			}
-			if hi-lo > 1 {
-				t.Errorf("%d shards of %d: sizes %d..%d", count, n, lo, hi)
-			}
-		}
-	}
-	if got := (Shard{1, 4}).Indexes(10); !slices.Equal(got, []int{1, 5, 9}) {
-		t.Errorf("1/4 of 10 = %v, want round-robin [1 5 9]", got)
 	}
 }
 
@@ -216,7 +179,7 @@ func shardsOf(t *testing.T, sig Signature, count int, opts Options) []*ShardResu
 	root := t.TempDir()
 	var rs []*ShardResult
 	for i := range count {
-		sh := Shard{i, count}
+		sh := Shard{Index: i, Count: count}
 		r, err := ExploreShard(context.Background(), sig, sh, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -383,7 +346,7 @@ func TestReadShardRefuses(t *testing.T) {
 			return strings.Replace(s, `"index": 1,
     "count": 2`, `"index": 2,
     "count": 2`, 1)
-		}, "not in 0..1"},
+		}, "index 2: want 0 to 1"},
 		{"trial not owned", func(s string) string {
 			return strings.Replace(s, `"index": 1,
       "plan"`, `"index": 2,

@@ -35,7 +35,8 @@ const (
 // Shard is slice Index of Count (0 <= Index < Count). The zero value is
 // not valid; All is the single shard that owns everything.
 type Shard struct {
-	Index, Count int
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // All is the shard of an unsharded process: it owns every item.
@@ -99,7 +100,7 @@ func FromEnv(getenv func(string) string) (sh Shard, set bool, err error) {
 	case count == "":
 		return Shard{}, false, fmt.Errorf("shard: $%s=%s is set but $%s is not (set it to the Job's spec.completions)", EnvIndex, idx, EnvCount)
 	}
-	sh, err = parts(EnvIndex+"/"+EnvCount+" = "+idx+"/"+count, idx, count)
+	sh, err = parts("$"+EnvIndex+"="+idx+", $"+EnvCount+"="+count, idx, count)
 	if err != nil {
 		return Shard{}, false, err
 	}
@@ -126,6 +127,16 @@ func ParseDir(name string) (Shard, error) {
 
 // Owns reports whether item i (0-based position in the list) is this shard's.
 func (s Shard) Owns(i int) bool { return i%s.Count == s.Index }
+
+// Indexes returns the positions of a list of n items the shard owns,
+// ascending.
+func (s Shard) Indexes(n int) []int {
+	out := []int{}
+	for i := s.Index; i < n; i += s.Count {
+		out = append(out, i)
+	}
+	return out
+}
 
 // Owner returns the shard of count that owns item i.
 func Owner(i, count int) Shard { return Shard{Index: i % count, Count: count} }

@@ -60,7 +60,7 @@ func TestFromEnv(t *testing.T) {
 		{map[string]string{EnvShard: "0/2", EnvIndex: "2", EnvCount: "4"}, Shard{0, 2}, true, ""},
 		{map[string]string{EnvIndex: "2"}, Shard{}, false, "JOB_COMPLETIONS is not"},
 		{map[string]string{EnvCount: "4"}, Shard{}, false, "JOB_COMPLETION_INDEX is not"},
-		{map[string]string{EnvIndex: "4", EnvCount: "4"}, Shard{}, false, "index 4"},
+		{map[string]string{EnvIndex: "4", EnvCount: "4"}, Shard{}, false, `"$JOB_COMPLETION_INDEX=4, $JOB_COMPLETIONS=4": index 4: want 0 to 3`},
 		{map[string]string{EnvShard: "5"}, Shard{}, false, "$MTASTORM_SHARD"},
 	} {
 		got, set, err := FromEnv(func(k string) string { return tc.env[k] })
@@ -91,6 +91,15 @@ func TestPartition(t *testing.T) {
 			for idx := range count {
 				sh := Shard{idx, count}
 				got := Select(sh, list)
+				if idx := sh.Indexes(length); len(idx) != len(got) {
+					t.Fatalf("%d items, shard %v: Indexes %v, Select %v", length, sh, idx, got)
+				} else {
+					for k, i := range idx {
+						if list[i] != got[k] {
+							t.Fatalf("%d items, shard %v: Indexes %v, Select %v", length, sh, idx, got)
+						}
+					}
+				}
 				lo, hi = min(lo, len(got)), max(hi, len(got))
 				for k, v := range got {
 					if prev, dup := seen[v]; dup {
