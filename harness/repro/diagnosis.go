@@ -42,10 +42,15 @@ type Hypothesis struct {
 	// Fault is the candidate that gave the hypothesis's best run.
 	Fault string  `json:"fault"`
 	Score float64 `json:"score"`
-	// HitRate is Hits / HitRuns over further seeds; HitRuns is 0 when the
-	// hypothesis's hit rate was not measured (only the best few are).
-	HitRate float64 `json:"hit_rate"`
-	HitRuns int     `json:"hit_runs"`
+	// HitRate is Hits / HitRuns over further seeds (a hit is a run that
+	// reproduces the log: at least Threshold, no catalogued ID missing);
+	// HitRuns is 0 when the hypothesis's hit rate was not measured (only
+	// the top and the runner-ups the CLI shows are), and NotMeasured then
+	// says why when the search decided not to ("budget": the seeds did not
+	// fit in what was left of it; "runs lost": infrastructure failures).
+	HitRate     float64 `json:"hit_rate"`
+	HitRuns     int     `json:"hit_runs"`
+	NotMeasured string  `json:"hit_not_measured,omitempty"`
 	// Explains are the customer's event IDs the best run logged too;
 	// NotExplained those it did not (not-modelled IDs included); Missing
 	// the catalogued ones among them (see Missing).
@@ -104,18 +109,40 @@ func hypothesisOf(p Plan, customer Signature) (kb, kind string) {
 	return "Q175354", KindCondition
 }
 
+// ranked returns the trial that stands for each hypothesis (KB entry and
+// build) of trials, in their order, top first when it is set: the order
+// diagnosis.json ranks them in.
+func ranked(customer Signature, top *Trial, trials []Trial) []Trial {
+	var out []Trial
+	seen := map[string]bool{}
+	add := func(t Trial) {
+		kb, _ := hypothesisOf(t.Plan, customer)
+		b, _ := kernel.LookupBuild(t.Plan.Mode)
+		if k := kb + "|" + b.Name; !seen[k] {
+			seen[k] = true
+			out = append(out, t)
+		}
+	}
+	if top != nil {
+		add(*top)
+	}
+	for _, t := range trials {
+		add(t)
+	}
+	return out
+}
+
 // Diagnose ranks the outcome's hypotheses: one per KB entry and build, its
 // best explored run.
 func (o *Outcome) Diagnose(log string) Diagnosis {
 	d := Diagnosis{Log: log, Reproduced: o.Reproduced, Reason: o.Reason, Build: o.Customer.Build, Hypotheses: []Hypothesis{}}
-	seen := map[string]bool{}
-	add := func(t Trial) {
+	var top *Trial
+	if o.Reproduced {
+		top = &o.Best
+	}
+	for _, t := range ranked(o.Customer, top, o.Trials) { // best first
 		kb, kind := hypothesisOf(t.Plan, o.Customer)
 		b, _ := kernel.LookupBuild(t.Plan.Mode)
-		if seen[kb+"|"+b.Name] {
-			return
-		}
-		seen[kb+"|"+b.Name] = true
 		h := Hypothesis{KB: kb, Kind: kind, Build: b.Name, Fault: t.Plan.String(), Score: round3(t.Score),
 			Explains: []int{}, NotExplained: []int{}, Missing: Missing(o.Customer, t.Sig)}
 		if h.Missing == nil {
@@ -126,11 +153,15 @@ func (o *Outcome) Diagnose(log string) Diagnosis {
 		} else {
 			h.Title = conditionTitles[kb]
 		}
-		if m, ok := o.hitRates[t.Plan.Key()+"|"+t.Plan.Mode]; ok {
+		k := t.Plan.Key() + "|" + t.Plan.Mode
+		if m, ok := o.hitRates[k]; ok {
 			h.HitRuns = m.n
 			if m.n > 0 {
 				h.HitRate = round3(float64(m.hits) / float64(m.n))
 			}
+		}
+		if h.HitRuns == 0 {
+			h.NotMeasured = o.notMeasured[k]
 		}
 		for _, id := range o.Customer.Order {
 			if t.Sig.Has(id) {
@@ -140,12 +171,6 @@ func (o *Outcome) Diagnose(log string) Diagnosis {
 			}
 		}
 		d.Hypotheses = append(d.Hypotheses, h)
-	}
-	if o.Reproduced {
-		add(o.Best)
-	}
-	for _, t := range o.Trials { // best first
-		add(t)
 	}
 	return d
 }
@@ -196,6 +221,9 @@ func fixText(h Hypothesis) string {
 
 func hitText(h Hypothesis) string {
 	if h.HitRuns == 0 {
+		if h.NotMeasured != "" {
+			return "not measured (" + h.NotMeasured + ")"
+		}
 		return "not measured"
 	}
 	return fmt.Sprintf("%.2f over %d", h.HitRate, h.HitRuns)

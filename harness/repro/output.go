@@ -330,7 +330,7 @@ func (o *Outcome) Summary(log string) Summary {
 // no run logged and those the stub does not model.
 func (o *Outcome) String() string {
 	var b strings.Builder
-	b.WriteString(o.Diagnose("").Lines(3))
+	b.WriteString(o.Diagnose("").Lines(RunnerUps))
 	if o.Reproduced {
 		fmt.Fprintf(&b, "reproduced: score %.3f (threshold %.2f), mode %s\n", o.Score, Threshold, o.modeText())
 	} else {

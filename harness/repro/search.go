@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -163,8 +164,10 @@ type Outcome struct {
 	// FollowUps are the follow-up batches run after the initial one, with
 	// why each plan was chosen.
 	FollowUps []FollowUp
-	// hitRates are the hit rates measured, by plan key and mode.
-	hitRates map[string]measurement
+	// hitRates are the hit rates measured, by plan key and mode;
+	// notMeasured says why a runner-up's was not ("budget", "runs lost").
+	hitRates    map[string]measurement
+	notMeasured map[string]string
 }
 
 // Unreproduced is an ID of the customer's log that the repro scenario does
@@ -525,10 +528,7 @@ func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, er
 			continue // not measured: out of budget, or runs lost
 		}
 		rate := float64(hits) / float64(n)
-		if out.hitRates == nil {
-			out.hitRates = map[string]measurement{}
-		}
-		out.hitRates[c.Plan.Key()+"|"+c.Plan.Mode] = measurement{hits: hits, n: n}
+		out.measured(c.Plan, measurement{hits: hits, n: n})
 		if !measured || rate > out.HitRate {
 			chosen, chosenRuns, measured = c, append([]Trial{c}, runs...), true
 			out.Hits, out.HitRuns, out.HitRate = hits, n, rate
@@ -547,6 +547,12 @@ func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, er
 	// the unshrunk one, should the shrunk one fail (a step is kept on the
 	// strength of one run; the verification runs it twice).
 	s.reserve = 2 * (verifyDuration(best.Plan) + runOverhead)
+
+	// 3b. The hit rates of the runner-ups the diagnosis shows, by the same
+	// rule, in what the budget leaves over that reserve.
+	if err := s.runnerUpRates(ctx, out); err != nil {
+		return nil, err
+	}
 
 	// 4. Shrink: keep any smaller plan that still matches as well.
 	final, steps, err := s.shrink(ctx, best)
@@ -601,6 +607,138 @@ func (s *searcher) contenders(trials []Trial, mode string) []Trial {
 	return out
 }
 
+// RunnerUps is how many runner-up hypotheses the diagnosis shows after the
+// top one, and the search measures the hit rate of.
+const RunnerUps = 3
+
+// measured records m as the hit rate of p's plan and build.
+func (o *Outcome) measured(p Plan, m measurement) {
+	if o.hitRates == nil {
+		o.hitRates = map[string]measurement{}
+	}
+	o.hitRates[p.Key()+"|"+p.Mode] = measurement{hits: m.hits, n: m.n}
+}
+
+// hit reports whether a further-seed run of a hypothesis reproduces the
+// log: at least Threshold, no catalogued ID of the log missing.
+func (s *searcher) hit(t Trial) bool {
+	return t.Score >= Threshold && len(Missing(s.customer, t.Sig)) == 0
+}
+
+// runnerUpRates measures the hit rate of the RunnerUps hypotheses ranked
+// after out.Best (as diagnosis.json ranks them) whose rate is not measured
+// yet: Seeds further seeds each, hit as for the top. Their runs go in
+// waves of at most Parallel runs and maxFamilyAtOnce of one family; a
+// runner-up is measured only if its waves, with those of the runner-ups
+// before it, fit in the budget with the reserve kept back, else it is
+// marked "budget" and nothing of it runs. A runner-up that lost a run is
+// marked "runs lost": a rate is over all Seeds seeds or none.
+func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
+	rs := ranked(s.customer, &out.Best, out.Trials)
+	var cs []Trial
+	for _, t := range rs[1:min(len(rs), RunnerUps+1)] {
+		if _, ok := out.hitRates[t.Plan.Key()+"|"+t.Plan.Mode]; !ok {
+			cs = append(cs, t)
+		}
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	type wave struct {
+		plans    []Plan
+		family   map[string]int
+		duration time.Duration
+	}
+	// place puts plans into a copy of waves, each in the first with room.
+	place := func(waves []wave, plans []Plan) []wave {
+		out := make([]wave, len(waves))
+		for i, w := range waves {
+			out[i] = wave{plans: slices.Clone(w.plans), family: maps.Clone(w.family), duration: w.duration}
+		}
+		for _, p := range plans {
+			i := slices.IndexFunc(out, func(w wave) bool {
+				return len(w.plans) < max(s.opts.Parallel, 1) && w.family[p.Family] < maxFamilyAtOnce
+			})
+			if i < 0 {
+				out = append(out, wave{family: map[string]int{}})
+				i = len(out) - 1
+			}
+			out[i].plans = append(out[i].plans, p)
+			out[i].family[p.Family]++
+			out[i].duration = max(out[i].duration, p.Duration())
+		}
+		return out
+	}
+	var waves []wave
+	var measuring []Trial
+	for _, c := range cs {
+		var seeds []Plan
+		for k := 1; k <= s.opts.Seeds; k++ {
+			p := c.Plan.clone()
+			p.Seed = c.Plan.Seed + int64(k)
+			seeds = append(seeds, p)
+		}
+		next := place(waves, seeds)
+		var total time.Duration
+		for _, w := range next {
+			total += w.duration + runOverhead
+		}
+		if !s.fits(total - runOverhead + s.reserve) {
+			out.unmeasured(c.Plan, "budget")
+			continue
+		}
+		waves, measuring = next, append(measuring, c)
+	}
+	s.mu.Lock()
+	from := len(s.launches)
+	s.mu.Unlock()
+	var res []Trial
+	for _, w := range waves {
+		r, _, err := s.runAll(ctx, "hit-rate", w.plans)
+		if err != nil {
+			return err
+		}
+		res = append(res, r...)
+	}
+	for _, c := range measuring {
+		var m measurement
+		for _, r := range res {
+			if r.Plan.Key() == c.Plan.Key() && r.Plan.Mode == c.Plan.Mode {
+				m.n++
+				if s.hit(r) {
+					m.hits++
+				}
+			}
+		}
+		s.mu.Lock()
+		launched := 0
+		for _, l := range s.launches[from:] {
+			if l.Phase == "hit-rate" && l.Plan == c.Plan.String() && l.Seed > c.Plan.Seed && l.Seed <= c.Plan.Seed+int64(s.opts.Seeds) {
+				launched++
+			}
+		}
+		s.mu.Unlock()
+		switch {
+		case m.n == s.opts.Seeds:
+			out.measured(c.Plan, m)
+		case launched < s.opts.Seeds:
+			out.unmeasured(c.Plan, "budget") // the clock ran faster than planned
+		default:
+			out.unmeasured(c.Plan, "runs lost")
+		}
+	}
+	return nil
+}
+
+// unmeasured records why the hit rate of p's plan and build was not
+// measured.
+func (o *Outcome) unmeasured(p Plan, why string) {
+	if o.notMeasured == nil {
+		o.notMeasured = map[string]string{}
+	}
+	o.notMeasured[p.Key()+"|"+p.Mode] = why
+}
+
 // measurement is the hit rate of one contender.
 type measurement struct {
 	hits, n int
@@ -653,7 +791,7 @@ func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measuremen
 				continue
 			}
 			out[k].n++
-			if r.Score >= Threshold {
+			if s.hit(r) {
 				out[k].hits++
 				out[k].runs = append(out[k].runs, r)
 			}
@@ -684,7 +822,7 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (hits, n int, runs []Tr
 		}
 		for _, r := range res {
 			n++
-			if r.Score >= Threshold {
+			if s.hit(r) {
 				hits++
 				runs = append(runs, r)
 			}
