@@ -433,7 +433,8 @@ func (s *searcher) explore(ctx context.Context, cands []Plan, owned []int) ([]ex
 // finish is everything a search does after the initial batch: it replays
 // the stopping rule over the batch's results (in index order; a shard ran
 // its whole slice), then runs the follow-up batches, decides the mode,
-// measures the hit rates, shrinks and verifies (steps 2 to 5). The single process and a merge of shards
+// measures the hit rates, shrinks and verifies (steps 2 to 5), then
+// measures the hit rates of the runner-ups (step 6). The single process and a merge of shards
 // both end here, so that the same results give the same diagnosis.
 func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, error) {
 	out := &Outcome{Customer: s.customer, ModeScores: map[string]float64{}, NotModelled: s.customer.NotModelled}
@@ -548,12 +549,6 @@ func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, er
 	// strength of one run; the verification runs it twice).
 	s.reserve = 2 * (verifyDuration(best.Plan) + runOverhead)
 
-	// 3b. The hit rates of the runner-ups the diagnosis shows, by the same
-	// rule, in what the budget leaves over that reserve.
-	if err := s.runnerUpRates(ctx, out); err != nil {
-		return nil, err
-	}
-
 	// 4. Shrink: keep any smaller plan that still matches as well.
 	final, steps, err := s.shrink(ctx, best)
 	if err != nil {
@@ -585,6 +580,14 @@ func (s *searcher) finish(ctx context.Context, results []explored) (*Outcome, er
 		out.Shrinks = append(out.Shrinks, "shrunk scenario failed its verification: kept the unshrunk candidate")
 	}
 	out.Unreproduced = unreproduced(s.customer, out.Scenario)
+
+	// 6. The hit rates of the runner-ups the diagnosis shows, by the same
+	// rule, in what the budget leaves: last, so that they never cost the
+	// top hypothesis a shrinking step or its verification.
+	s.reserve = 0
+	if err := s.runnerUpRates(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
