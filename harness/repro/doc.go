@@ -287,7 +287,13 @@
 // 5.5-sp3), else for the network condition it makes (reset Q169143,
 // pressure Q166602, refuse Q170056 when the log has 9215, anything else
 // Q175354). The search's chosen candidate comes first when the log is
-// reproduced, then by score; only the contenders have a measured hit rate.
+// reproduced, then by score. The contenders have a measured hit rate, and
+// so do the three runner-ups the CLI shows: after verification (so that
+// they never cost the top a shrinking step) each runs Seeds further seeds,
+// in waves within --parallel, counted by the top's rule (at least
+// Threshold, no catalogued ID missing); a runner-up whose seeds do not fit
+// in what is left of the budget runs nothing and keeps hit_runs 0 with
+// hit_not_measured "budget" ("hit rate not measured (budget)").
 // Exploring does not stop before every (KB, build) hypothesis of the
 // candidates has had a run (or the explore share of the budget is spent).
 // A 5.5-sp2 repro scenario restarts the senders with B (its defects stall
