@@ -23,22 +23,38 @@
 // received the request), so a caller must treat the link's state as unknown
 // after a timeout and repeat the call or heal.
 //
-// # Serialisation (embedded)
+// # Locking (embedded)
 //
 // Toxiproxy v2.12.0 reads Proxy.Listen and Proxy.Enabled without the proxy's
 // lock in its HTTP handlers (GET /proxies, GET /proxies/{name}, the update
 // handler), while Proxy.Start writes them: a GET /proxies concurrent with an
 // enable is a data race, whether the enable comes from the HTTP API or from
-// an in-process call. The embedded backend therefore routes every control
-// call, in-process and HTTP alike, through a single owner token; the HTTP
-// handlers of its API server take the same token (as the innermost
-// middleware, inside Toxiproxy's own 25s timeout handler). So the embedded
-// server's HTTP API and the in-process calls cannot race with each other.
-// The in-process calls run on one long-lived owner goroutine, so that a call
-// stuck inside Toxiproxy (AddToxic and RemoveToxic wait for every link's
-// toxic goroutine to be interrupted) can be abandoned at its timeout while it
-// keeps the token until it returns; Enable, which cannot block once it holds
-// the token, runs on the caller's goroutine.
+// an in-process call. Everything else a control call touches is locked by
+// Toxiproxy per proxy (the proxy's mutex, its ToxicCollection's mutex) or
+// briefly for the whole server (the ProxyCollection's RWMutex: Get and
+// Proxies read-lock it; Add, Remove, Clear and PopulateJson write-lock it).
+//
+// So the embedded backend has a lock per proxy and a gate over the whole
+// server. A call on one proxy (CreateProxy, Disable, Enable, AddToxic,
+// RemoveToxic) holds the gate shared and that proxy's lock: calls on
+// different proxies run in parallel, calls on one proxy one at a time, in
+// the order they got its lock. Calls over the whole server (Proxies,
+// RemovePrefix, Close, Do), Remove (it write-locks the collection while
+// Proxy.Stop waits for the accept loop) and every request to the HTTP API
+// (its handlers take the gate as the innermost middleware, inside
+// Toxiproxy's own 25s timeout handler) hold the gate exclusively. So the
+// embedded server's HTTP API and the in-process calls cannot race with each
+// other. A waiting exclusive holder does not stop new shared ones.
+//
+// Toxiproxy's RemoveToxic (and AddToxic) first interrupts the toxic on every
+// connection of the proxy, and RemoveToxic flushes the toxic's backlog
+// through the rest of the chain before it returns: on a congested link that
+// takes as long as the backlog takes to drain. The in-process calls run on
+// worker goroutines, so that such a call can be abandoned at its timeout
+// while it keeps its locks until it returns: it then delays only the next
+// call on the same proxy (and the calls over the whole server), never a call
+// on another proxy. Enable, which cannot block once it holds its locks,
+// runs on the caller's goroutine.
 //
 // # Toxiproxy facts this package relies on (v2.12.0)
 //

@@ -34,10 +34,15 @@ type EmbeddedOptions struct {
 	CallTimeout time.Duration
 }
 
+// keptWorkers is how many worker goroutines stay alive between calls (see
+// [Embedded.dispatch]); more run while more calls are in flight.
+const keptWorkers = 8
+
 // Embedded runs a Toxiproxy server in this process: proxies in-process, its
 // HTTP API served on its own 127.0.0.1:0 listener (so external tools and the
-// remote backend can talk to it too). Every control call, in-process or
-// through the HTTP API, goes through one owner token (see the package doc).
+// remote backend can talk to it too). A control call on one proxy holds that
+// proxy's lock; calls on different proxies run in parallel; calls over the
+// whole server and the HTTP API run alone (see the package doc).
 type Embedded struct {
 	srv     *toxiproxy.ApiServer
 	http    *http.Server
@@ -45,25 +50,183 @@ type Embedded struct {
 	log     *slog.Logger
 	timeout time.Duration
 
-	// token is the owner: whoever holds its single slot may touch the
-	// Toxiproxy state. A channel rather than a mutex so waiting honours ctx.
-	token chan struct{}
-	// calls feeds the in-process calls to the owner goroutine (see own);
-	// only a holder of the token sends on it, and Close closes it.
-	calls  chan ownerCall
-	owned  chan struct{} // closed when the owner goroutine returns
-	closed atomic.Bool
-	served chan struct{} // closed when the HTTP server's Serve returns
+	// gate is held shared by every call on one proxy and exclusively by
+	// the calls over the whole server and the HTTP API's requests.
+	gate gate
+	// locks holds a lock per proxy name while a call holds or waits for it.
+	locksMu sync.Mutex
+	locks   map[string]*proxyLock
+	// calls feeds in-process calls to idle workers (see dispatch); only a
+	// holder of the gate sends on it, and Close closes it.
+	calls   chan ownerCall
+	kept    atomic.Int32   // workers that stay alive between calls
+	workers sync.WaitGroup // every worker goroutine
+	closed  atomic.Bool
+	served  chan struct{} // closed when the HTTP server's Serve returns
 
 	closeMu  sync.Mutex
 	closeErr error
 	isClosed bool
 }
 
-// ownerCall is one in-process call handed to the owner goroutine.
+// ownerCall is one in-process call handed to a worker.
 type ownerCall struct {
-	fn   func() error
-	done chan error // buffered, so the owner never waits for a caller that gave up
+	fn      func() error
+	done    chan error // buffered, so the worker never waits for a caller that gave up
+	release func()     // frees the call's locks once fn has returned
+}
+
+func (c ownerCall) run() {
+	c.done <- c.fn()
+	c.release()
+}
+
+// gate is a readers-writer lock whose waits honour a context and a
+// deadline: shared holders are the calls on one proxy, an exclusive holder
+// is alone. A waiting exclusive holder does not hold back new shared ones
+// (a storm's toggles come in bursts; the exclusive waiter is bounded by its
+// own timeout).
+type gate struct {
+	mu     sync.Mutex
+	shared int
+	excl   bool
+	wake   chan struct{} // closed when the gate becomes free
+}
+
+// try takes the gate if it can at once; otherwise it returns a channel
+// closed when the gate next becomes free.
+func (g *gate) try(exclusive bool) <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.excl || exclusive && g.shared > 0 {
+		if g.wake == nil {
+			g.wake = make(chan struct{})
+		}
+		return g.wake
+	}
+	if exclusive {
+		g.excl = true
+	} else {
+		g.shared++
+	}
+	return nil
+}
+
+func (g *gate) unlock(exclusive bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if exclusive {
+		g.excl = false
+	} else {
+		g.shared--
+	}
+	if !g.excl && g.shared == 0 && g.wake != nil {
+		close(g.wake)
+		g.wake = nil
+	}
+}
+
+// proxyLock is one proxy's lock: a token in a one-slot channel (taken by
+// receiving, so that waiting for it honours ctx), and the count of calls
+// holding or waiting for it, so that it is forgotten once none does.
+type proxyLock struct {
+	token chan struct{}
+	refs  int
+}
+
+// callTimer bounds one call: the deadline is start + the call timeout; the
+// timer is only made when the call has to wait. A nil *callTimer waits
+// without a deadline.
+type callTimer struct {
+	start time.Time
+	d     time.Duration
+	t     *time.Timer
+}
+
+func (t *callTimer) c() <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	if t.t == nil {
+		t.t = time.NewTimer(t.d - time.Since(t.start))
+	}
+	return t.t.C
+}
+
+func (t *callTimer) stop() {
+	if t != nil && t.t != nil {
+		t.t.Stop()
+	}
+}
+
+// await receives from ch, bounded by ctx and t.
+func await(ctx context.Context, ch <-chan struct{}, t *callTimer) error {
+	select {
+	case <-ch:
+		return nil
+	default:
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.c():
+		return context.DeadlineExceeded
+	}
+}
+
+// lockGate takes the gate, shared or exclusive, bounded by ctx and t.
+func (g *gate) lock(ctx context.Context, exclusive bool, t *callTimer) error {
+	for {
+		wake := g.try(exclusive)
+		if wake == nil {
+			return nil
+		}
+		if err := await(ctx, wake, t); err != nil {
+			return err
+		}
+	}
+}
+
+// lease is what a call holds: the gate (exclusive when proxy is nil) and,
+// for a call on one proxy, that proxy's lock.
+type lease struct {
+	e     *Embedded
+	name  string
+	proxy *proxyLock
+}
+
+func (l lease) release() {
+	if l.proxy == nil {
+		l.e.gate.unlock(true)
+		return
+	}
+	l.proxy.token <- struct{}{}
+	l.e.unref(l.name, l.proxy)
+	l.e.gate.unlock(false)
+}
+
+// ref returns name's lock, counting the caller among its users.
+func (e *Embedded) ref(name string) *proxyLock {
+	e.locksMu.Lock()
+	defer e.locksMu.Unlock()
+	pl := e.locks[name]
+	if pl == nil {
+		pl = &proxyLock{token: make(chan struct{}, 1)}
+		pl.token <- struct{}{}
+		e.locks[name] = pl
+	}
+	pl.refs++
+	return pl
+}
+
+func (e *Embedded) unref(name string, pl *proxyLock) {
+	e.locksMu.Lock()
+	defer e.locksMu.Unlock()
+	if pl.refs--; pl.refs == 0 {
+		delete(e.locks, name)
+	}
 }
 
 var silenceZerolog sync.Once
@@ -90,14 +253,12 @@ func NewEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 		url:     "http://" + ln.Addr().String(),
 		log:     orDiscard(opts.Logger),
 		timeout: callTimeout(opts.CallTimeout),
-		token:   make(chan struct{}, 1),
+		locks:   map[string]*proxyLock{},
 		calls:   make(chan ownerCall),
-		owned:   make(chan struct{}),
 		served:  make(chan struct{}),
 	}
-	go e.own()
 	router := srv.Routes()
-	// The last middleware added is the innermost: the token is taken inside
+	// The last middleware added is the innermost: the gate is taken inside
 	// Toxiproxy's own timeout handler, around the real handler only.
 	router.Use(e.serialize)
 	e.http = &http.Server{
@@ -118,16 +279,15 @@ func NewEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 	return e, nil
 }
 
-// serialize makes an HTTP API request hold the owner token while Toxiproxy
-// handles it.
+// serialize makes an HTTP API request hold the gate exclusively while
+// Toxiproxy handles it (its handlers read proxies' fields without their
+// locks).
 func (e *Embedded) serialize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case e.token <- struct{}{}:
-		case <-r.Context().Done():
+		if err := e.gate.lock(r.Context(), true, nil); err != nil {
 			return
 		}
-		defer func() { <-e.token }()
+		defer e.gate.unlock(true)
 		if e.closed.Load() {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -140,18 +300,18 @@ func (e *Embedded) serialize(next http.Handler) http.Handler {
 
 // Server exposes the underlying *toxiproxy.ApiServer (for registering custom
 // toxics later). Touching its Collection or proxies directly bypasses the
-// owner token: do it only through [Embedded.Do].
+// backend's locks: do it only through [Embedded.Do].
 func (e *Embedded) Server() *toxiproxy.ApiServer { return e.srv }
 
-// Do runs fn while holding the owner token, bounded by ctx and the call
-// timeout, so that fn may touch the Toxiproxy state (e.Server()) without
-// racing the backend's calls or its HTTP API. op and proxy name the call in
-// errors. fn runs on the backend's owner goroutine; it must not call e's
-// methods, which would wait for the token it holds. If the call times out,
-// fn keeps running in the background and still holds the token until it
-// returns.
+// Do runs fn alone (no other call and no HTTP request runs meanwhile),
+// bounded by ctx and the call timeout, so that fn may touch the Toxiproxy
+// state (e.Server()) without racing the backend's calls or its HTTP API.
+// op and proxy name the call in errors. fn runs on a worker goroutine; it
+// must not call e's methods, which would wait for the lock it holds. If the
+// call times out, fn keeps running in the background and keeps everything
+// else waiting until it returns.
 func (e *Embedded) Do(ctx context.Context, op, proxy string, fn func(*toxiproxy.ApiServer) error) error {
-	return e.do(ctx, op, proxy, func() error { return fn(e.srv) })
+	return e.do(ctx, op, proxy, true, func() error { return fn(e.srv) })
 }
 
 // URL returns the HTTP API base URL ("http://127.0.0.1:PORT").
@@ -165,105 +325,89 @@ func (e *Embedded) wrap(op, proxy string, err error) error {
 	return &Error{Op: op, Proxy: proxy, Backend: e.url, Err: err}
 }
 
-// own is the owner goroutine: it runs the in-process calls one at a time
-// and releases the token each call's caller took once the call returns, so
-// a call its caller abandoned at the timeout keeps the token until it
-// really ends and the next call waits for it (or times out in turn). One
-// long-lived goroutine costs less per call than a new goroutine each time
-// (≈ 10 µs less per toxic add here, see BENCHMARKS.md): handing a call to
-// it is a channel send, and its stack stays grown, where a new goroutine
-// grows its stack again for AddToxicJson's decoding. It returns when Close
-// closes calls.
-func (e *Embedded) own() {
-	defer close(e.owned)
-	for c := range e.calls {
-		c.done <- c.fn()
-		<-e.token
-	}
-}
-
-// acquire takes the owner token for a call that started at start, bounded
-// by ctx and the call timeout. The timer is only started when the token is
-// not free at once (an earlier call still holds it); acquire returns it,
-// still running, so that the caller bounds the rest of the call with it,
-// and the caller stops it. On an error the token is not held.
-func (e *Embedded) acquire(ctx context.Context, op, proxy string, start time.Time) (*time.Timer, error) {
+// acquire takes what a call needs: the gate exclusively (all), or the gate
+// shared and the lock of the proxy named proxy, bounded by ctx and t. op
+// and label name the call in errors. On an error nothing is held.
+func (e *Embedded) acquire(ctx context.Context, op, label, proxy string, all bool, t *callTimer) (lease, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, e.wrap(op, proxy, err)
+		return lease{}, e.wrap(op, label, err)
 	}
 	if e.closed.Load() {
-		return nil, e.wrap(op, proxy, ErrClosed)
+		return lease{}, e.wrap(op, label, ErrClosed)
 	}
-	var timer *time.Timer
-	select {
-	case e.token <- struct{}{}:
-	default:
-		timer = time.NewTimer(e.timeout - time.Since(start))
-		select {
-		case e.token <- struct{}{}:
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, e.wrap(op, proxy, ctx.Err())
-		case <-timer.C:
-			return nil, e.wrap(op, proxy, context.DeadlineExceeded)
+	if err := e.gate.lock(ctx, all, t); err != nil {
+		return lease{}, e.wrap(op, label, err)
+	}
+	l := lease{e: e}
+	if !all {
+		l.name, l.proxy = proxy, e.ref(proxy)
+		if err := await(ctx, l.proxy.token, t); err != nil {
+			e.unref(proxy, l.proxy)
+			e.gate.unlock(false)
+			return lease{}, e.wrap(op, label, err)
 		}
 	}
 	if e.closed.Load() {
-		<-e.token
-		if timer != nil {
-			timer.Stop()
-		}
-		return nil, e.wrap(op, proxy, ErrClosed)
+		l.release()
+		return lease{}, e.wrap(op, label, ErrClosed)
 	}
-	return timer, nil
+	return l, nil
 }
 
-// do runs fn as the owner on the owner goroutine, bounded by ctx and the
-// call timeout: a call still running at the timeout is abandoned (it keeps
-// the token until it returns). See Do.
-func (e *Embedded) do(ctx context.Context, op, proxy string, fn func() error) error {
-	start := time.Now()
-	timer, err := e.acquire(ctx, op, proxy, start)
+// dispatch hands c to an idle worker, or starts one: calls on different
+// proxies run in parallel, so a call never waits for a worker. A started
+// worker stays for later calls while fewer than keptWorkers do. Long-lived
+// workers cost less per call than a new goroutine each time (≈ 10 µs less
+// per toxic add here, see BENCHMARKS.md): handing a call over is a channel
+// send, and a worker's stack stays grown, where a new goroutine grows its
+// stack again for AddToxicJson's decoding.
+func (e *Embedded) dispatch(c ownerCall) {
+	select {
+	case e.calls <- c:
+		return
+	default:
+	}
+	keep := e.kept.Add(1) <= keptWorkers
+	if !keep {
+		e.kept.Add(-1)
+	}
+	e.workers.Add(1)
+	go func() {
+		defer e.workers.Done()
+		c.run()
+		if keep {
+			for c := range e.calls {
+				c.run()
+			}
+		}
+	}()
+}
+
+// do runs fn on a worker holding the locks the call needs (all: the whole
+// server; else the proxy named proxy), bounded by ctx and the call timeout:
+// a call still running at the timeout is abandoned and keeps its locks
+// until it returns. See Do.
+func (e *Embedded) do(ctx context.Context, op, proxy string, all bool, fn func() error) error {
+	return e.doOn(ctx, op, proxy, proxy, all, fn)
+}
+
+// doOn is do with the label that names the call in errors (proxy/toxic for
+// a toxic call) apart from the proxy whose lock it takes.
+func (e *Embedded) doOn(ctx context.Context, op, label, proxy string, all bool, fn func() error) error {
+	t := &callTimer{start: time.Now(), d: e.timeout}
+	defer t.stop()
+	l, err := e.acquire(ctx, op, label, proxy, all, t)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	// The owner releases the token once fn returns. It is waiting for a
-	// call, or about to: it released the token (which we now hold) only
-	// after the last one, and Close, which stops it, sets closed before
-	// taking the token. The send is bounded all the same.
-	c := ownerCall{fn: fn, done: make(chan error, 1)}
+	c := ownerCall{fn: fn, done: make(chan error, 1), release: l.release}
+	e.dispatch(c)
 	var cause error
-	select {
-	case e.calls <- c:
-	default:
-		if timer == nil {
-			timer = time.NewTimer(e.timeout - time.Since(start))
-		}
-		select {
-		case e.calls <- c:
-		case <-ctx.Done():
-			cause = ctx.Err()
-		case <-timer.C:
-			cause = context.DeadlineExceeded
-		}
-		if cause != nil {
-			<-e.token // fn never started
-			return e.wrap(op, proxy, cause)
-		}
-	}
-	if timer == nil {
-		timer = time.NewTimer(e.timeout - time.Since(start))
-	}
 	select {
 	case err = <-c.done:
 	case <-ctx.Done():
 		cause = ctx.Err()
-	case <-timer.C:
+	case <-t.c():
 		cause = context.DeadlineExceeded
 	}
 	if cause != nil {
@@ -271,31 +415,29 @@ func (e *Embedded) do(ctx context.Context, op, proxy string, fn func() error) er
 		case err = <-c.done: // finished at the same moment: report the truth
 		default:
 			e.log.Warn("toxi: call abandoned, it may still take effect",
-				"op", op, "proxy", proxy, "url", e.url, "err", cause)
-			return e.wrap(op, proxy, cause)
+				"op", op, "proxy", label, "url", e.url, "err", cause)
+			return e.wrap(op, label, cause)
 		}
 	}
-	return e.done(op, proxy, start, err)
+	return e.done(op, label, t.start, err)
 }
 
-// doInline runs fn as the owner on the caller's goroutine: only for a fn
-// that cannot block once the token is held (see Enable), since nothing
-// could abandon it. Waiting for the token is still bounded by ctx and the
-// call timeout.
+// doInline runs fn on the caller's goroutine holding the proxy's lock and
+// the gate shared: only for a fn that cannot block once they are held (see
+// Enable), since nothing could abandon it. Waiting for the locks is still
+// bounded by ctx and the call timeout.
 func (e *Embedded) doInline(ctx context.Context, op, proxy string, fn func() error) error {
-	start := time.Now()
-	timer, err := e.acquire(ctx, op, proxy, start)
+	t := &callTimer{start: time.Now(), d: e.timeout}
+	l, err := e.acquire(ctx, op, proxy, proxy, false, t)
+	t.stop()
 	if err != nil {
 		return err
 	}
-	if timer != nil {
-		timer.Stop()
-	}
 	err = func() error {
-		defer func() { <-e.token }()
+		defer l.release()
 		return fn()
 	}()
-	return e.done(op, proxy, start, err)
+	return e.done(op, proxy, t.start, err)
 }
 
 // done logs a finished call and wraps its error.
@@ -315,7 +457,7 @@ func (e *Embedded) CreateProxy(ctx context.Context, name, upstream string) (stri
 		return "", e.wrap("create", name, errors.New("proxy name and upstream must not be empty"))
 	}
 	var listen string
-	err := e.do(ctx, "create", name, func() error {
+	err := e.do(ctx, "create", name, false, func() error {
 		for attempt := 0; ; attempt++ {
 			// A port outside the ephemeral range (see stableListen); another
 			// process may take it between the check and the listen: try again.
@@ -328,7 +470,8 @@ func (e *Embedded) CreateProxy(ctx context.Context, name, upstream string) (stri
 				return err
 			}
 			// Start has returned (it waits for the listener), so Listen holds
-			// the resolved address; we hold the token, so nothing writes it.
+			// the resolved address; we hold the proxy's lock, so nothing
+			// writes it.
 			listen = p.Listen
 			return nil
 		}
@@ -341,7 +484,7 @@ func (e *Embedded) CreateProxy(ctx context.Context, name, upstream string) (stri
 
 // Disable stops the proxy: new dials are refused and its connections closed.
 func (e *Embedded) Disable(ctx context.Context, name string) error {
-	return e.do(ctx, "disable", name, func() error {
+	return e.do(ctx, "disable", name, false, func() error {
 		p, err := e.srv.Collection.Get(name)
 		if err != nil {
 			return err
@@ -354,14 +497,18 @@ func (e *Embedded) Disable(ctx context.Context, name string) error {
 // Enable restarts the proxy on the port it had.
 //
 // It runs on the caller's goroutine (doInline), which saves the handoff to
-// the owner goroutine, because it cannot block once the token is held
-// (Toxiproxy v2.12.0 source): Collection.Get takes the collection's read
-// lock and Proxy.Start the proxy's lock, and every writer of either (Add,
-// Remove, Clear, PopulateJson, Start, Stop, Update) is a control call that
-// holds the token; Start then spawns the accept goroutine and waits only
-// for its net.Listen (socket, bind, listen: no peer, link or toxic is
-// involved) to report. A call stuck inside Toxiproxy holds the token, so
-// Enable waits for the token, bounded by the timeout, never for the call.
+// a worker, because it cannot block for long once it holds the proxy's
+// lock and the gate shared (Toxiproxy v2.12.0 source): Collection.Get
+// takes the collection's read lock, whose writers are Add (CreateProxy,
+// holding the gate shared: it only listens, as Start does) and Remove,
+// Clear and PopulateJson (the HTTP API, Remove, RemovePrefix and Close,
+// which hold the gate exclusively, so not now); Proxy.Start takes the
+// proxy's lock, whose writers (Start, Stop, Update) are calls on this
+// proxy, which hold its lock. Start then spawns the accept goroutine and
+// waits only for its net.Listen (socket, bind, listen: no peer, link or
+// toxic is involved) to report. A call stuck inside Toxiproxy on this
+// proxy holds its lock, so Enable waits for the lock, bounded by the
+// timeout, never for the call.
 func (e *Embedded) Enable(ctx context.Context, name string) error {
 	return e.doInline(ctx, "enable", name, func() error {
 		p, err := e.srv.Collection.Get(name)
@@ -379,7 +526,10 @@ func (e *Embedded) Enable(ctx context.Context, name string) error {
 
 // Remove stops the proxy and forgets it.
 func (e *Embedded) Remove(ctx context.Context, name string) error {
-	return e.do(ctx, "remove", name, func() error {
+	// Alone: Collection.Remove holds the collection's write lock, which
+	// every call's Collection.Get waits for, while Proxy.Stop waits for the
+	// accept loop (an upstream dial without a timeout).
+	return e.do(ctx, "remove", name, true, func() error {
 		return e.srv.Collection.Remove(name)
 	})
 }
@@ -393,7 +543,7 @@ func (e *Embedded) AddToxic(ctx context.Context, proxy string, t Toxic) error {
 	if err != nil {
 		return e.wrap("add-toxic", toxicName(proxy, t.Name), err)
 	}
-	return e.do(ctx, "add-toxic", toxicName(proxy, t.Name), func() error {
+	return e.doOn(ctx, "add-toxic", toxicName(proxy, t.Name), proxy, false, func() error {
 		p, err := e.srv.Collection.Get(proxy)
 		if err != nil {
 			return err
@@ -405,7 +555,7 @@ func (e *Embedded) AddToxic(ctx context.Context, proxy string, t Toxic) error {
 
 // RemoveToxic removes the toxic named toxic from proxy.
 func (e *Embedded) RemoveToxic(ctx context.Context, proxy, toxic string) error {
-	return e.do(ctx, "remove-toxic", toxicName(proxy, toxic), func() error {
+	return e.doOn(ctx, "remove-toxic", toxicName(proxy, toxic), proxy, false, func() error {
 		p, err := e.srv.Collection.Get(proxy)
 		if err != nil {
 			return err
@@ -420,7 +570,7 @@ func (e *Embedded) RemoveToxic(ctx context.Context, proxy, toxic string) error {
 // through the HTTP API.
 func (e *Embedded) Proxies(ctx context.Context) ([]ProxyInfo, error) {
 	var out []ProxyInfo
-	err := e.do(ctx, "proxies", "", func() error {
+	err := e.do(ctx, "proxies", "", true, func() error {
 		var err error
 		out, err = e.snapshot()
 		return err
@@ -431,7 +581,8 @@ func (e *Embedded) Proxies(ctx context.Context) ([]ProxyInfo, error) {
 	return out, nil
 }
 
-// snapshot reads the collection; the caller holds the token.
+// snapshot reads the collection; the caller holds the gate exclusively
+// (it reads Listen and Enabled, which Proxy.Start writes).
 func (e *Embedded) snapshot() ([]ProxyInfo, error) {
 	ps := e.srv.Collection.Proxies()
 	out := make([]ProxyInfo, 0, len(ps))
@@ -455,13 +606,13 @@ func (e *Embedded) snapshot() ([]ProxyInfo, error) {
 }
 
 // RemovePrefix removes every proxy whose name starts with prefix, in one
-// owner call; returns the names removed, sorted.
+// call over the whole server; returns the names removed, sorted.
 func (e *Embedded) RemovePrefix(ctx context.Context, prefix string) ([]string, error) {
 	if prefix == "" {
 		return nil, e.wrap("remove-prefix", "", errors.New("empty prefix would remove every proxy"))
 	}
 	var removed []string
-	err := e.do(ctx, "remove-prefix", prefix+"*", func() error {
+	err := e.do(ctx, "remove-prefix", prefix+"*", true, func() error {
 		var errs []error
 		for name := range e.srv.Collection.Proxies() {
 			if !strings.HasPrefix(name, prefix) {
@@ -477,7 +628,7 @@ func (e *Embedded) RemovePrefix(ctx context.Context, prefix string) ([]string, e
 		return errors.Join(errs...)
 	})
 	if err != nil {
-		// On a timeout the owner goroutine may still be appending.
+		// On a timeout the worker may still be appending.
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return nil, err
 		}
@@ -487,9 +638,9 @@ func (e *Embedded) RemovePrefix(ctx context.Context, prefix string) ([]string, e
 }
 
 // Close clears all proxies (closing their connections) and stops the HTTP
-// API server. It is bounded by ctx and the call timeout; if the owner token
-// cannot be had in time, the proxies are cleared in the background as soon
-// as it frees. Calling Close again returns the first result.
+// API server. It is bounded by ctx and the call timeout; if the calls in
+// flight do not end in time, the proxies are cleared in the background as
+// soon as they do. Calling Close again returns the first result.
 func (e *Embedded) Close(ctx context.Context) error {
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()
@@ -510,20 +661,22 @@ func (e *Embedded) close(ctx context.Context) error {
 	cleared := make(chan struct{})
 	go func() {
 		defer close(cleared)
-		e.token <- struct{}{}
-		defer func() { <-e.token }()
+		_ = e.gate.lock(context.Background(), true, nil) // waits for every call in flight
+		defer e.gate.unlock(true)
 		_ = e.srv.Collection.Clear() // always nil in v2.12.0
-		// Every later holder of the token sees closed and sends no call.
+		// Every later holder of the gate sees closed and sends no call.
 		close(e.calls)
 	}()
 	select {
 	case <-cleared:
-		// The owner goroutine returns as soon as calls is closed: it
-		// released the token before Clear could take it.
+		// The workers return as soon as calls is closed: each released
+		// its call's locks before Clear could take the gate.
+		stopped := make(chan struct{})
+		go func() { e.workers.Wait(); close(stopped) }()
 		select {
-		case <-e.owned:
+		case <-stopped:
 		case <-ctx.Done():
-			errs = append(errs, fmt.Errorf("stop owner: %w", ctx.Err()))
+			errs = append(errs, fmt.Errorf("stop workers: %w", ctx.Err()))
 		}
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("clear proxies: %w", ctx.Err()))

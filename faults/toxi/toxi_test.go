@@ -61,23 +61,23 @@ func TestNormalizeURL(t *testing.T) {
 	}
 }
 
-// TestEmbeddedCallTimeout holds the owner token so that a call cannot get
-// it, as when an earlier call is stuck inside Toxiproxy.
+// TestEmbeddedCallTimeout holds the gate exclusively so that a call cannot
+// get it, as when an earlier call over the whole server is stuck inside
+// Toxiproxy.
 func TestEmbeddedCallTimeout(t *testing.T) {
 	e := newEmbedded(t, EmbeddedOptions{CallTimeout: 50 * time.Millisecond})
-	e.token <- struct{}{}
+	holdGate(t, e)
 	err := e.Disable(testkit.Context(t), "mtastorm-A-B")
-	<-e.token
+	e.gate.unlock(true)
 	want := "toxi: disable mtastorm-A-B on " + e.URL() + ": context deadline exceeded"
 	if err == nil || err.Error() != want || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
 
-	// A call that gets the token but is stuck (as AddToxic is while one of
-	// Toxiproxy's toxic goroutines cannot be interrupted) is abandoned at
-	// the timeout and keeps the token until it returns: the calls behind
-	// it time out cleanly, those handed to the owner goroutine and Enable,
-	// which runs on the caller's goroutine, alike.
+	// A call over the whole server that gets the gate but is stuck is
+	// abandoned at the timeout and keeps the gate until it returns: the
+	// calls behind it time out cleanly, those handed to a worker and
+	// Enable, which runs on the caller's goroutine, alike.
 	name := ProxyPrefix + "A-B"
 	mustCreate(t, e, name, testkit.Serve(t, testkit.Echo))
 	release := make(chan struct{})
@@ -96,11 +96,10 @@ func TestEmbeddedCallTimeout(t *testing.T) {
 		close(release)
 		t.Fatal("stuck call not abandoned at its timeout")
 	}
-	select {
-	case e.token <- struct{}{}:
+	if e.gate.try(true) == nil {
+		e.gate.unlock(true)
 		close(release)
-		t.Fatal("the token is free while the abandoned call still runs")
-	default:
+		t.Fatal("the gate is free while the abandoned call still runs")
 	}
 	behind := []struct {
 		op   string
@@ -124,13 +123,13 @@ func TestEmbeddedCallTimeout(t *testing.T) {
 	// before the call timeout (10s) of a second backend whose token is
 	// held.
 	e2 := newEmbedded(t, EmbeddedOptions{CallTimeout: failAfter})
-	e2.token <- struct{}{}
+	holdGate(t, e2)
 	ctx, cancel := context.WithCancel(testkit.Context(t))
 	stop := time.AfterFunc(time.Millisecond, cancel)
 	err = e2.Enable(ctx, name)
 	stop.Stop()
 	cancel()
-	<-e2.token
+	e2.gate.unlock(true)
 	if !errors.Is(err, context.Canceled) {
 		close(release)
 		t.Fatalf("enable with its ctx cancelled while waiting: %v, want canceled", err)
@@ -294,5 +293,14 @@ func TestOpen(t *testing.T) {
 	t.Setenv(EnvURL, dead)
 	if _, err := Open(ctx, "", nil); err == nil || !strings.Contains(err.Error(), dead) {
 		t.Fatalf("Open with a dead %s: %v, want an error naming it", EnvURL, err)
+	}
+}
+
+// holdGate takes e's gate exclusively, as a call over the whole server
+// does; the caller unlocks it.
+func holdGate(t *testing.T, e *Embedded) {
+	t.Helper()
+	if err := e.gate.lock(testkit.Context(t), true, nil); err != nil {
+		t.Fatal(err)
 	}
 }
