@@ -47,9 +47,15 @@ func (r *run) steps() []step {
 	return out
 }
 
-// drive carries out the steps at their offsets.
+// drive carries out the steps at their offsets. Toggles go to a toggler:
+// those of different links due at the same moment are applied in
+// parallel, each link's in order. An action waits for the toggles before
+// it (so it sees the links as the schedule left them); traffic does not.
+// The first failed step stops the timeline.
 func (r *run) drive(ctx context.Context, steps []step) {
+	tg := newToggler(r.opts.ToggleWorkers)
 	defer func() {
+		tg.wait()
 		r.mu.Lock()
 		r.stepsDone = true
 		r.mu.Unlock()
@@ -67,28 +73,59 @@ func (r *run) drive(ctx context.Context, steps []step) {
 				return
 			}
 		}
+		if r.failed() {
+			return
+		}
 		var err error
 		switch {
 		case s.toggle != nil:
-			err = r.applyToggle(ctx, s.at, *s.toggle)
+			at, t := s.at, *s.toggle
+			tg.submit(t.Link, func() {
+				if !r.failed() { // the timeline stops at the first failure
+					r.stepDone(ctx, at, r.applyToggle(ctx, at, t))
+				}
+			})
 			if toggles++; toggles == peak+1 && r.opts.OnPeak != nil {
 				r.opts.OnPeak()
 			}
+			continue
 		case s.action != nil:
+			tg.wait()
+			if r.failed() {
+				return
+			}
 			err = r.act(ctx, *s.action)
 		default:
 			err = s.submit(ctx)
 		}
-		if err != nil && ctx.Err() == nil {
-			r.mu.Lock()
-			if r.stepErr == nil {
-				r.stepErr = err
-			}
-			r.mu.Unlock()
-			r.log.Error("step failed", "at", s.at, "err", err)
+		if !r.stepDone(ctx, s.at, err) {
 			return
 		}
 	}
+}
+
+// stepDone records the first error of a step planned at at as the run's
+// (unless the run is being cancelled); it reports whether err was nil.
+func (r *run) stepDone(ctx context.Context, at time.Duration, err error) bool {
+	if err == nil {
+		return true
+	}
+	if ctx.Err() == nil {
+		r.mu.Lock()
+		if r.stepErr == nil {
+			r.stepErr = err
+		}
+		r.mu.Unlock()
+		r.log.Error("step failed", "at", at, "err", err)
+	}
+	return false
+}
+
+// failed reports whether a step has failed.
+func (r *run) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stepErr != nil
 }
 
 func (r *run) applyToggle(ctx context.Context, planned time.Duration, t faults.Toggle) error {

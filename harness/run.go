@@ -55,6 +55,10 @@ type Options struct {
 	// fault toggle of the schedule (every MTA, link and probe alive), e.g.
 	// to take a goroutine profile (`mtastorm run --pprof`).
 	OnPeak func()
+	// ToggleWorkers bounds how many links' fault toggles are applied at
+	// once (default DefaultToggleWorkers); each link's toggles are applied
+	// in order.
+	ToggleWorkers int
 }
 
 // InputError is a problem with what the run was given (exit code 2).

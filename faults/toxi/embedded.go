@@ -2,6 +2,7 @@ package toxi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,7 +33,19 @@ type EmbeddedOptions struct {
 	Logger *slog.Logger
 	// CallTimeout bounds every call; 0 means [DefaultCallTimeout] (2s).
 	CallTimeout time.Duration
+	// RemoveToxicTimeout bounds RemoveToxic instead; 0 means
+	// [DefaultRemoveToxicTimeout], and it is never below CallTimeout.
+	RemoveToxicTimeout time.Duration
 }
+
+// DefaultRemoveToxicTimeout bounds the embedded backend's RemoveToxic.
+// Toxiproxy's RemoveToxic flushes what the removed toxic holds through the
+// rest of the chain before it returns, giving each chunk up to 5s to be
+// written (ToxicLink.RemoveToxic, v2.12.0); when a later toxic on the
+// stream has closed (reset_peer, limit_data, timeout) a chunk waits all of
+// those 5s. The bound lets two such chunks through; a removal that takes
+// that long holds back only its own proxy's next call.
+const DefaultRemoveToxicTimeout = 12 * time.Second
 
 // keptWorkers is how many worker goroutines stay alive between calls (see
 // [Embedded.dispatch]); more run while more calls are in flight.
@@ -49,6 +62,8 @@ type Embedded struct {
 	url     string
 	log     *slog.Logger
 	timeout time.Duration
+	// removeTimeout bounds RemoveToxic (see DefaultRemoveToxicTimeout).
+	removeTimeout time.Duration
 
 	// gate is held shared by every call on one proxy and exclusively by
 	// the calls over the whole server and the HTTP API's requests.
@@ -253,9 +268,11 @@ func NewEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 		url:     "http://" + ln.Addr().String(),
 		log:     orDiscard(opts.Logger),
 		timeout: callTimeout(opts.CallTimeout),
-		locks:   map[string]*proxyLock{},
-		calls:   make(chan ownerCall),
-		served:  make(chan struct{}),
+		removeTimeout: max(callTimeout(opts.CallTimeout),
+			cmp.Or(opts.RemoveToxicTimeout, DefaultRemoveToxicTimeout)),
+		locks:  map[string]*proxyLock{},
+		calls:  make(chan ownerCall),
+		served: make(chan struct{}),
 	}
 	router := srv.Routes()
 	// The last middleware added is the innermost: the gate is taken inside
@@ -388,13 +405,14 @@ func (e *Embedded) dispatch(c ownerCall) {
 // a call still running at the timeout is abandoned and keeps its locks
 // until it returns. See Do.
 func (e *Embedded) do(ctx context.Context, op, proxy string, all bool, fn func() error) error {
-	return e.doOn(ctx, op, proxy, proxy, all, fn)
+	return e.doOn(ctx, op, proxy, proxy, all, e.timeout, fn)
 }
 
 // doOn is do with the label that names the call in errors (proxy/toxic for
-// a toxic call) apart from the proxy whose lock it takes.
-func (e *Embedded) doOn(ctx context.Context, op, label, proxy string, all bool, fn func() error) error {
-	t := &callTimer{start: time.Now(), d: e.timeout}
+// a toxic call) apart from the proxy whose lock it takes, and the call's
+// bound d.
+func (e *Embedded) doOn(ctx context.Context, op, label, proxy string, all bool, d time.Duration, fn func() error) error {
+	t := &callTimer{start: time.Now(), d: d}
 	defer t.stop()
 	l, err := e.acquire(ctx, op, label, proxy, all, t)
 	if err != nil {
@@ -543,7 +561,7 @@ func (e *Embedded) AddToxic(ctx context.Context, proxy string, t Toxic) error {
 	if err != nil {
 		return e.wrap("add-toxic", toxicName(proxy, t.Name), err)
 	}
-	return e.doOn(ctx, "add-toxic", toxicName(proxy, t.Name), proxy, false, func() error {
+	return e.doOn(ctx, "add-toxic", toxicName(proxy, t.Name), proxy, false, e.timeout, func() error {
 		p, err := e.srv.Collection.Get(proxy)
 		if err != nil {
 			return err
@@ -553,9 +571,11 @@ func (e *Embedded) AddToxic(ctx context.Context, proxy string, t Toxic) error {
 	})
 }
 
-// RemoveToxic removes the toxic named toxic from proxy.
+// RemoveToxic removes the toxic named toxic from proxy, bounded by the
+// RemoveToxic timeout (see [DefaultRemoveToxicTimeout]) rather than the call
+// timeout: it waits for the toxic's backlog to be flushed.
 func (e *Embedded) RemoveToxic(ctx context.Context, proxy, toxic string) error {
-	return e.doOn(ctx, "remove-toxic", toxicName(proxy, toxic), proxy, false, func() error {
+	return e.doOn(ctx, "remove-toxic", toxicName(proxy, toxic), proxy, false, e.removeTimeout, func() error {
 		p, err := e.srv.Collection.Get(proxy)
 		if err != nil {
 			return err

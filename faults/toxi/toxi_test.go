@@ -65,7 +65,7 @@ func TestNormalizeURL(t *testing.T) {
 // get it, as when an earlier call over the whole server is stuck inside
 // Toxiproxy.
 func TestEmbeddedCallTimeout(t *testing.T) {
-	e := newEmbedded(t, EmbeddedOptions{CallTimeout: 50 * time.Millisecond})
+	e := newEmbedded(t, EmbeddedOptions{CallTimeout: 50 * time.Millisecond, RemoveToxicTimeout: 50 * time.Millisecond})
 	holdGate(t, e)
 	err := e.Disable(testkit.Context(t), "mtastorm-A-B")
 	e.gate.unlock(true)
