@@ -47,11 +47,12 @@ func (r *run) steps() []step {
 	return out
 }
 
-// drive carries out the steps at their offsets. Toggles go to a toggler:
-// those of different links due at the same moment are applied in
-// parallel, each link's in order. An action waits for the toggles before
-// it (so it sees the links as the schedule left them); traffic does not.
-// The first failed step stops the timeline.
+// drive carries out the steps at their offsets. Toggles go to a toggler,
+// which applies each link's in order and those of different links up to
+// Options.ToggleWorkers at once (default one: see DefaultToggleWorkers).
+// An action waits for the toggles before it (so it sees the links as the
+// schedule left them); traffic does not. The first failed step stops the
+// timeline.
 func (r *run) drive(ctx context.Context, steps []step) {
 	tg := newToggler(r.opts.ToggleWorkers)
 	defer func() {

@@ -4,13 +4,19 @@ import (
 	"sync"
 )
 
-// DefaultToggleWorkers bounds how many links' toggles are applied at once.
-// A storm over 400 links plans hundreds of toggles at the same offset;
-// applied one after another they were up to ≈ 220 ms late at the 99th
-// percentile (BENCHMARKS.md, org200). Each toggle is a few tens of
-// microseconds of work on the embedded backend, so a handful in flight
-// covers a burst; more would only add to a loaded machine's run queue.
-const DefaultToggleWorkers = 8
+// DefaultToggleWorkers bounds how many links' toggles are applied at once
+// by default: one, i.e. one toggle after another. Applying the toggles of
+// different links in parallel was measured on the 2-core machine with
+// scenarios/org-200.yaml (398 links, 6,036 toggles, the first 1,509 due in
+// the first second) and made them later, not sooner: planned-vs-applied lag
+// p50/p99 3.7/196 ms with one worker, 6.2/4,128 ms with two, 2,047/5,439 ms
+// with eight (BENCHMARKS.md, org200). Each Toxiproxy call is a few tens of
+// microseconds alone, but a Disable waits for the proxy's accept loop and
+// closes its connections, and many at once on two cores stretched every
+// call (the sum of the calls' durations went from ≈ 3.5 s to ≈ 126 s). The
+// bound stays an option (Options.ToggleWorkers) for machines with more
+// cores.
+const DefaultToggleWorkers = 1
 
 // toggler applies jobs keyed by link: the jobs of one link run one at a
 // time in the order given (a link's toggles must not overtake each other,
