@@ -55,7 +55,7 @@ var Table = []Spec{
 		Row: "1,000 concurrent associations in one process: no errors"},
 	{Figure: "scale_heap_ours_per_assoc", Unit: "KB", Target: "<= 30",
 		Row: "1,000 concurrent associations: live heap less Toxiproxy's copy buffers (issue 18)"},
-	{Figure: "org200_overhead", Unit: "ratio", Target: "<= 1.2", Owner: "issue 17",
+	{Figure: "org200_overhead", Unit: "ratio", Target: "<= 1.2",
 		Row: "a 200-MTA topology under a seeded storm on every link: harness overhead"},
 	{Figure: "org200_lost", Unit: "count", Target: "== 0", Owner: "issue 17",
 		Row: "a 200-MTA topology under a seeded storm on every link: nothing lost"},
