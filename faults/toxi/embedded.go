@@ -47,9 +47,10 @@ type EmbeddedOptions struct {
 // that long holds back only its own proxy's next call.
 const DefaultRemoveToxicTimeout = 12 * time.Second
 
-// keptWorkers is how many worker goroutines stay alive between calls (see
-// [Embedded.dispatch]); more run while more calls are in flight.
-const keptWorkers = 8
+// keptWorkers is how many worker goroutines NewEmbedded starts; they live
+// until Close (see [Embedded.dispatch]). A call that finds none idle gets a
+// goroutine of its own, which ends with the call.
+const keptWorkers = 4
 
 // Embedded runs a Toxiproxy server in this process: proxies in-process, its
 // HTTP API served on its own 127.0.0.1:0 listener (so external tools and the
@@ -74,7 +75,6 @@ type Embedded struct {
 	// calls feeds in-process calls to idle workers (see dispatch); only a
 	// holder of the gate sends on it, and Close closes it.
 	calls   chan ownerCall
-	kept    atomic.Int32   // workers that stay alive between calls
 	workers sync.WaitGroup // every worker goroutine
 	closed  atomic.Bool
 	served  chan struct{} // closed when the HTTP server's Serve returns
@@ -286,6 +286,15 @@ func NewEmbedded(ctx context.Context, opts EmbeddedOptions) (*Embedded, error) {
 		IdleTimeout:       60 * time.Second,
 		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelDebug),
 	}
+	for range keptWorkers {
+		e.workers.Add(1)
+		go func() {
+			defer e.workers.Done()
+			for c := range e.calls {
+				c.run()
+			}
+		}()
+	}
 	go func() {
 		defer close(e.served)
 		if err := e.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -371,32 +380,22 @@ func (e *Embedded) acquire(ctx context.Context, op, label, proxy string, all boo
 	return l, nil
 }
 
-// dispatch hands c to an idle worker, or starts one: calls on different
-// proxies run in parallel, so a call never waits for a worker. A started
-// worker stays for later calls while fewer than keptWorkers do. Long-lived
-// workers cost less per call than a new goroutine each time (≈ 10 µs less
-// per toxic add here, see BENCHMARKS.md): handing a call over is a channel
-// send, and a worker's stack stays grown, where a new goroutine grows its
-// stack again for AddToxicJson's decoding.
+// dispatch hands c to an idle worker, or to a goroutine of its own when
+// none is idle: calls on different proxies run in parallel, so a call never
+// waits for a worker. Long-lived workers cost less per call than a new
+// goroutine each time (≈ 10 µs less per toxic add here, see BENCHMARKS.md):
+// handing a call over is a channel send, and a worker's stack stays grown,
+// where a new goroutine grows its stack again for AddToxicJson's decoding.
 func (e *Embedded) dispatch(c ownerCall) {
 	select {
 	case e.calls <- c:
 		return
 	default:
 	}
-	keep := e.kept.Add(1) <= keptWorkers
-	if !keep {
-		e.kept.Add(-1)
-	}
 	e.workers.Add(1)
 	go func() {
 		defer e.workers.Done()
 		c.run()
-		if keep {
-			for c := range e.calls {
-				c.run()
-			}
-		}
 	}()
 }
 
