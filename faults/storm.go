@@ -44,7 +44,10 @@ const (
 // spans of refuse and cycle parts are merged per link, so an enable never
 // brings up a link that another part still holds down. Each toggle carries
 // its part's link and kind as Link and Type. Everything is undone by the
-// storm's end; the toggles at the last offset are marked Heal.
+// storm's end; the toggles at the last offset are marked Heal. A part with a
+// closing toxic never overlaps another toxic on the same stream of its link
+// (streamBusy: it starts when they end), which a Toxiproxy v2.12.0 bug
+// would turn into a control call that never returns.
 type storm struct{}
 
 func (storm) Name() string { return TypeStorm }
@@ -146,13 +149,16 @@ func stormPlan(s Spec, rng *rand.Rand) ([]stormPart, error) {
 	}
 
 	var parts []stormPart
+	busy := streamBusy{}
 	for t, sub := s.At, 0; t < end; sub++ {
 		k := rng.IntN(len(kinds))
 		p := stormPart{sub: sub, kind: kinds[k], link: links[rng.IntN(len(links))], start: t}
 		d := time.Duration(between(rng, int64(StormPartMin/time.Millisecond), int64(StormPartMax/time.Millisecond))) * time.Millisecond
 		p.stop = min(t+d, end)
 		draws[k].stormDraw(&p, s.Index, rng)
-		parts = append(parts, p)
+		if busy.fit(&p, end) {
+			parts = append(parts, p)
+		}
 		gap := rng.ExpFloat64() / rate // seconds
 		if gap >= (end - t).Seconds() {
 			break
@@ -160,6 +166,56 @@ func stormPlan(s Spec, rng *rand.Rand) ([]stormPart, error) {
 		t += time.Duration(gap * float64(time.Second)).Round(time.Millisecond)
 	}
 	return parts, nil
+}
+
+// closingToxics are the toxic types that close their side of a stream
+// (reset_peer, limit_data, timeout's hold, cut_at). Toxiproxy v2.12.0
+// deadlocks when a toxic sends into a next toxic that has closed: the
+// sender blocks for ever, and removing it (or disabling the proxy) never
+// returns. So a storm never stacks a closing toxic with another toxic on
+// one stream of one link.
+var closingToxics = map[string]bool{"reset_peer": true, "limit_data": true, "timeout": true, "cut_at": true}
+
+// streamBusy holds, per link and stream, until when a toxic and until when
+// a closing toxic of the parts kept so far act on it.
+type streamBusy map[[2]string]struct{ toxic, closing time.Duration }
+
+// fit moves p's start past what it must not overlap on its streams: a part
+// with a closing toxic waits for every toxic there, any other toxic part
+// for the closing ones. Its drawn length is kept, clamped to end. It
+// reports whether p still starts before end (a part pushed past it is
+// dropped: the storm draws the next one as usual) and records p.
+func (b streamBusy) fit(p *stormPart, end time.Duration) bool {
+	if len(p.toxics) == 0 {
+		return true
+	}
+	closing := false
+	for _, tx := range p.toxics {
+		closing = closing || closingToxics[tx.Type]
+	}
+	start := p.start
+	for _, tx := range p.toxics {
+		u := b[[2]string{p.link, tx.Stream}]
+		if closing {
+			start = max(start, u.toxic)
+		} else {
+			start = max(start, u.closing)
+		}
+	}
+	if start >= end {
+		return false
+	}
+	p.start, p.stop = start, min(start+(p.stop-p.start), end)
+	for _, tx := range p.toxics {
+		k := [2]string{p.link, tx.Stream}
+		u := b[k]
+		u.toxic = max(u.toxic, p.stop)
+		if closing {
+			u.closing = max(u.closing, p.stop)
+		}
+		b[k] = u
+	}
+	return true
 }
 
 func (storm) Expand(s Spec, rng *rand.Rand) ([]Toggle, error) {

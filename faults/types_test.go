@@ -526,3 +526,50 @@ func TestStormToxicsDoNotShareMaps(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+// TestStormNeverStacksAClosingToxic: over 200 seeds of a dense storm on two
+// links mixing every toxic kind, no toxic that closes its side (reset,
+// truncate, blackhole, cut_at) is active on a stream of a link while any other
+// toxic is (Toxiproxy v2.12.0 deadlocks there), every kept part lies within
+// the storm, and the storm still mixes closing and other parts.
+func TestStormNeverStacksAClosingToxic(t *testing.T) {
+	at, end := 500*ms, 6*time.Second
+	closingParts, otherParts := 0, 0
+	for seed := int64(0); seed < 200; seed++ {
+		sp := stormSpec(at, end, tp{"rate": 8.0, "links": []string{"A->B", "B->A"},
+			"kinds": []string{"latency", "reset", "truncate", "blackhole", "slice", "bandwidth", "cut_at"}})
+		parts, err := stormPlan(sp, rand.New(rand.NewPCG(uint64(seed), 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		type act struct {
+			from, to time.Duration
+			closing  bool
+			name     string
+		}
+		on := map[[2]string][]act{}
+		for _, p := range parts {
+			if p.start < at || p.stop > end || p.stop <= p.start {
+				t.Fatalf("seed %d: part %d %s [%v, %v) outside the storm [%v, %v)", seed, p.sub, p.kind, p.start, p.stop, at, end)
+			}
+			for _, tx := range p.toxics {
+				c := closingToxics[tx.Type]
+				if c {
+					closingParts++
+				} else {
+					otherParts++
+				}
+				k := [2]string{p.link, tx.Stream}
+				for _, o := range on[k] {
+					if (c || o.closing) && p.start < o.to && o.from < p.stop {
+						t.Fatalf("seed %d: %s [%v, %v) overlaps %s [%v, %v) on %s %s", seed, tx.Name, p.start, p.stop, o.name, o.from, o.to, p.link, tx.Stream)
+					}
+				}
+				on[k] = append(on[k], act{p.start, p.stop, c, tx.Name})
+			}
+		}
+	}
+	if closingParts == 0 || otherParts == 0 {
+		t.Fatalf("the storms drew %d closing and %d other toxics: the test judges nothing", closingParts, otherParts)
+	}
+}
