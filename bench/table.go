@@ -57,7 +57,7 @@ var Table = []Spec{
 		Row: "1,000 concurrent associations: live heap less Toxiproxy's copy buffers (issue 18)"},
 	{Figure: "org200_overhead", Unit: "ratio", Target: "<= 1.2",
 		Row: "a 200-MTA topology under a seeded storm on every link: harness overhead"},
-	{Figure: "org200_lost", Unit: "count", Target: "== 0",
+	{Figure: "org200_lost", Unit: "count", Target: "== 0", Owner: "issue 17",
 		Row: "a 200-MTA topology under a seeded storm on every link: nothing lost"},
 	{Figure: "repro_candidates_per_min", Unit: "ratio", Target: ">= 8", Owner: "issue 14",
 		Row: "repro search: candidate runs per minute on 2 cores vs the sequential search"},
