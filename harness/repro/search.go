@@ -636,6 +636,10 @@ func (s *searcher) hit(t Trial) bool {
 // before it, fit in the budget with the reserve kept back, else it is
 // marked "budget" and nothing of it runs. A runner-up that lost a run is
 // marked "runs lost": a rate is over all Seeds seeds or none.
+// phaseRunnerUp is the phase of the runner-ups' hit-rate runs: they come
+// after the verification, so nothing is kept back for it.
+const phaseRunnerUp = "runner-up"
+
 func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
 	rs := ranked(s.customer, &out.Best, out.Trials)
 	var cs []Trial
@@ -697,7 +701,7 @@ func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
 	s.mu.Unlock()
 	var res []Trial
 	for _, w := range waves {
-		r, _, err := s.runAll(ctx, "hit-rate", w.plans)
+		r, _, err := s.runAll(ctx, phaseRunnerUp, w.plans)
 		if err != nil {
 			return err
 		}
@@ -716,7 +720,7 @@ func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
 		s.mu.Lock()
 		launched := 0
 		for _, l := range s.launches[from:] {
-			if l.Phase == "hit-rate" && l.Plan == c.Plan.String() && l.Seed > c.Plan.Seed && l.Seed <= c.Plan.Seed+int64(s.opts.Seeds) {
+			if l.Phase == phaseRunnerUp && l.Plan == c.Plan.String() && l.Seed > c.Plan.Seed && l.Seed <= c.Plan.Seed+int64(s.opts.Seeds) {
 				launched++
 			}
 		}
