@@ -285,8 +285,8 @@ func (m *manifests) checkJob(j *batchv1.Job, indexed bool, command string, img i
 			cfail("image %q, want the Dockerfile's mtastorm-lab", c.Image)
 		}
 		sc := c.SecurityContext
-		switch {
-		case sc == nil:
+		switch sc {
+		case nil:
 			cfail("no securityContext")
 		default:
 			if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
@@ -617,9 +617,9 @@ func TestManifestsMutated(t *testing.T) {
 	}{
 		{"misspelt field", "diagnosis-job.yaml", "completionMode: Indexed", "completionMod: Indexed", `re:line \d+: unknown field "spec\.completionMod"`},
 		{"misspelt nested field", "soak-job.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFileSystem: true", `re:line \d+: unknown field "spec\.template\.spec\.containers\[0\]\.securityContext\.readOnlyRootFileSystem"`},
-		{"bad mtastorm flag", "diagnosis-job.yaml", `"--parallel", "6"`, `"--paralel", "6"`, "flag provided but not defined: -paralel"},
+		{"bad mtastorm flag", "diagnosis-job.yaml", `"--parallel", "6"`, `"--jobs", "6"`, "flag provided but not defined: -jobs"},
 		{"bad flag value", "diagnosis-job.yaml", `"--parallel", "6"`, `"--parallel", "six"`, `invalid value "six" for flag -parallel`},
-		{"bad merge flag", "diagnosis-merge-job.yaml", `"--parallel", "6"`, `"--paralel", "6"`, "repro merge /results/diagnosis --out /results/diagnosis-merged --paralel 6: exit 2: flag provided but not defined: -paralel"},
+		{"bad merge flag", "diagnosis-merge-job.yaml", `"--parallel", "6"`, `"--jobs", "6"`, "repro merge /results/diagnosis --out /results/diagnosis-merged --jobs 6: exit 2: flag provided but not defined: -jobs"},
 		{"bad shard flag value", "diagnosis-job.yaml", `"--parallel", "6"`, `"--shard", "4/4", "--parallel", "6"`, "index 4"},
 		{"merge of no shards", "diagnosis-merge-job.yaml", `"merge", "/results/diagnosis",`, `"merge",`, "want shard directories"},
 		{"bad Ginkgo flag", "soak-job.yaml", "-ginkgo.no-color", "-ginkgo.no-colour", "flag provided but not defined: -ginkgo.no-colour"},
