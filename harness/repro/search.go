@@ -679,13 +679,7 @@ func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
 	var waves []wave
 	var measuring []Trial
 	for _, c := range cs {
-		var seeds []Plan
-		for k := 1; k <= s.opts.Seeds; k++ {
-			p := c.Plan.clone()
-			p.Seed = c.Plan.Seed + int64(k)
-			seeds = append(seeds, p)
-		}
-		next := place(waves, seeds)
+		next := place(waves, s.seedPlans(c.Plan))
 		var total time.Duration
 		for _, w := range next {
 			total += w.duration + runOverhead
@@ -708,15 +702,7 @@ func (s *searcher) runnerUpRates(ctx context.Context, out *Outcome) error {
 		res = append(res, r...)
 	}
 	for _, c := range measuring {
-		var m measurement
-		for _, r := range res {
-			if r.Plan.Key() == c.Plan.Key() && r.Plan.Mode == c.Plan.Mode {
-				m.n++
-				if s.hit(r) {
-					m.hits++
-				}
-			}
-		}
+		m := s.measure(c.Plan, res)
 		s.mu.Lock()
 		launched := 0
 		for _, l := range s.launches[from:] {
@@ -778,11 +764,7 @@ func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measuremen
 	var plans []Plan
 	for _, c := range cs {
 		longest = max(longest, c.Plan.Duration())
-		for k := 1; k <= s.opts.Seeds; k++ {
-			p := c.Plan.clone()
-			p.Seed = c.Plan.Seed + int64(k)
-			plans = append(plans, p)
-		}
+		plans = append(plans, s.seedPlans(c.Plan)...)
 	}
 	if !s.fits(longest + s.reserve) {
 		return nil, nil
@@ -793,18 +775,38 @@ func (s *searcher) hitRatesAtOnce(ctx context.Context, cs []Trial) ([]measuremen
 	}
 	out := make([]measurement, len(cs))
 	for k, c := range cs {
-		for _, r := range res {
-			if r.Plan.Key() != c.Plan.Key() || r.Plan.Mode != c.Plan.Mode {
-				continue
-			}
-			out[k].n++
-			if s.hit(r) {
-				out[k].hits++
-				out[k].runs = append(out[k].runs, r)
-			}
-		}
+		out[k] = s.measure(c.Plan, res)
 	}
 	return out, nil
+}
+
+// seedPlans returns p under each of the Seeds further seeds a hit rate is
+// measured over: p.Seed+1 to p.Seed+Seeds.
+func (s *searcher) seedPlans(p Plan) []Plan {
+	seeds := make([]Plan, 0, s.opts.Seeds)
+	for k := 1; k <= s.opts.Seeds; k++ {
+		q := p.clone()
+		q.Seed = p.Seed + int64(k)
+		seeds = append(seeds, q)
+	}
+	return seeds
+}
+
+// measure counts, among res, the runs of p's plan and build and the hits
+// among them, keeping the hit runs.
+func (s *searcher) measure(p Plan, res []Trial) measurement {
+	var m measurement
+	for _, r := range res {
+		if r.Plan.Key() != p.Key() || r.Plan.Mode != p.Mode {
+			continue
+		}
+		m.n++
+		if s.hit(r) {
+			m.hits++
+			m.runs = append(m.runs, r)
+		}
+	}
+	return m
 }
 
 // hitRate runs t's plan with Seeds further seeds and returns how many of
@@ -816,12 +818,7 @@ func (s *searcher) hitRate(ctx context.Context, t Trial) (hits, n int, runs []Tr
 	if !s.fits(time.Duration(batches)*(t.Plan.Duration()+runOverhead) - runOverhead + s.reserve) {
 		return 0, 0, nil, nil
 	}
-	var seeds []Plan
-	for k := 1; k <= s.opts.Seeds; k++ {
-		p := t.Plan.clone()
-		p.Seed = t.Plan.Seed + int64(k)
-		seeds = append(seeds, p)
-	}
+	seeds := s.seedPlans(t.Plan)
 	for i := 0; i < len(seeds); i += s.opts.Parallel {
 		res, _, err := s.runAll(ctx, "hit-rate", seeds[i:min(i+s.opts.Parallel, len(seeds))])
 		if err != nil {
