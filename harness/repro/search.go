@@ -223,11 +223,8 @@ type searcher struct {
 // in one: explore scores the initial hypothesis batch, finish does the
 // rest (see [ExploreShard] and [Merge]).
 func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, error) {
-	if opts.Seeds == 0 {
-		opts.Seeds = DefaultSeeds
-	}
-	if opts.Seeds < MinSeeds {
-		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
+	if err := opts.hitSeeds(); err != nil {
+		return nil, err
 	}
 	s, ctx, done, err := open(ctx, customer, opts)
 	if err != nil {
@@ -244,6 +241,19 @@ func Search(ctx context.Context, customer Signature, opts Options) (*Outcome, er
 		return nil, err
 	}
 	return s.complete(out), nil
+}
+
+// hitSeeds fills Seeds (default DefaultSeeds) and checks that a hit rate
+// is measured over at least MinSeeds, for the phase that measures it
+// (Search, Merge).
+func (o *Options) hitSeeds() error {
+	if o.Seeds == 0 {
+		o.Seeds = DefaultSeeds
+	}
+	if o.Seeds < MinSeeds {
+		return fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", o.Seeds, MinSeeds)
+	}
+	return nil
 }
 
 // open checks opts, fills their defaults, and returns a searcher for

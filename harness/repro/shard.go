@@ -325,11 +325,8 @@ func Merge(ctx context.Context, rs []*ShardResult, opts Options) (*Outcome, erro
 	if err := CheckShards(rs); err != nil {
 		return nil, err
 	}
-	if opts.Seeds == 0 {
-		opts.Seeds = DefaultSeeds
-	}
-	if opts.Seeds < MinSeeds {
-		return nil, fmt.Errorf("repro: %d seeds: the hit rate is measured over at least %d further seeds", opts.Seeds, MinSeeds)
+	if err := opts.hitSeeds(); err != nil {
+		return nil, err
 	}
 	first := rs[0]
 	opts.Seed, opts.Name = first.Seed, first.Name
